@@ -1,0 +1,1 @@
+"""Lambda runtime emulation: execution environments as child processes, concurrency, timeouts."""

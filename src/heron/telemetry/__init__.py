@@ -1,0 +1,1 @@
+"""What the application side emits: log events and metric datums, and where they go."""
