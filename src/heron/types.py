@@ -53,10 +53,13 @@ class TelemetrySink(Protocol):
     """Where the application side sends its telemetry: the one contract with the monitor."""
 
     def put_log_events(self, events: Sequence[LogEvent]) -> None:
-        """Accept log events; once this returns they must not be lost."""
+        """Accept log events (durable once ``flush`` returns; sinks group-commit in the background)."""
 
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
-        """Accept metric datums; once this returns they must not be lost."""
+        """Accept metric datums (durable once ``flush`` returns)."""
+
+    def flush(self) -> None:
+        """Make everything accepted so far durable."""
 
     def close(self) -> None:
         """Flush and release resources."""
