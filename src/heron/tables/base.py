@@ -33,6 +33,8 @@ class TableSchema:
     ttl_attribute: str | None = None
     #: ``None`` means on-demand; otherwise (read capacity units, write capacity units) per second.
     provisioned: tuple[int, int] | None = None
+    #: Seconds of unused provisioned capacity a table may bank for bursts (DynamoDB keeps 300).
+    burst_seconds: float = 300.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +64,11 @@ def attribute_not_exists(attribute: str) -> Condition:
 def equals(attribute: str, value: Any) -> Condition:
     """Condition: the stored item's ``attribute`` equals ``value``."""
     return Condition("eq", attribute, value)
+
+
+def not_equals(attribute: str, value: Any) -> Condition:
+    """Condition: the stored item's ``attribute`` is absent or differs from ``value``."""
+    return Condition("ne", attribute, value)
 
 
 def all_of(*conditions: Condition) -> Condition:
@@ -97,6 +104,8 @@ class WriteOp:
     key: Key | None = None
     changes: Mapping[str, Any] = field(default_factory=dict)
     condition: Condition | None = None
+    #: Attributes an ``update`` removes (the REMOVE clause of an update expression).
+    remove: tuple[str, ...] = ()
 
 
 class Table(Protocol):
