@@ -1,0 +1,403 @@
+"""``LambdaRuntime``: invokes functions by name in pooled execution environments, as Lambda does.
+
+Per invocation it admits or throttles (account and reserved concurrency), reuses a warm
+environment or cold-starts a new one, runs the handler under the function timeout, writes
+Lambda's log lines (INIT_START, START, the handler's output, END, REPORT) to the function's log
+group, and publishes the ``AWS/Lambda`` platform metrics. Provisioned environments are started by
+``start()``; on-demand environments idle longer than ``idle_timeout_s`` are reaped so cold starts
+recur.
+
+Wall-clock time for deadlines and durations is real time; ``clock`` stamps log events and
+datums and drives idle reaping, so tests can move it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from heron.errors import FunctionNotFoundError, RuntimeLayerError, TooManyRequestsError
+from heron.runtime import concurrency, platform_logs, platform_metrics
+from heron.runtime.environment import (
+    ExecutionEnvironment,
+    InitializationType,
+    InitOutcome,
+    Invocation,
+)
+from heron.runtime.invoker import InvokeResult
+from heron.runtime.pool import EnvironmentInfo, FunctionPool
+from heron.types import Clock, Event, FunctionSpec, LogEvent, TelemetrySink
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Lines:
+    """Log lines for one stream, stamped as they are added."""
+
+    group: str
+    stream: str
+    events: list[LogEvent]
+
+    def add(self, timestamp_ms: int, *messages: str) -> None:
+        self.events.extend(LogEvent(self.group, self.stream, timestamp_ms, m) for m in messages)
+
+
+class LambdaRuntime:
+    """The Lambda service for a set of functions; implements the ``Invoker`` protocol."""
+
+    def __init__(
+        self,
+        functions: Sequence[FunctionSpec],
+        sink: TelemetrySink,
+        *,
+        env: Mapping[str, str],
+        account_concurrency: int = 1000,
+        idle_timeout_s: float = 300,
+        clock: Clock = time.time,
+        reap_interval_s: float | None = None,
+        account_id: str = "000000000000",
+    ) -> None:
+        self._limits = concurrency.validate_functions(functions, account_concurrency)
+        if idle_timeout_s <= 0:
+            raise RuntimeLayerError(f"idle_timeout_s must be positive, got {idle_timeout_s}")
+        self._pools = {spec.name: FunctionPool(spec) for spec in functions}
+        self._sink = sink
+        self._env = dict(env)
+        self._region = self._env.get("AWS_REGION", "us-east-1")
+        self._account_id = account_id
+        self._idle_timeout_s = idle_timeout_s
+        self._reap_interval_s = reap_interval_s or min(60.0, idle_timeout_s / 2)
+        self._clock = clock
+        self._in_flight: dict[str, int] = {spec.name: 0 for spec in functions}
+        self._background: set[asyncio.Task[None]] = set()
+        self._reaper: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Pre-warm provisioned environments and start the idle reaper."""
+        await asyncio.gather(
+            *(
+                self._provision(pool)
+                for pool in self._pools.values()
+                for _ in range(pool.provisioned_configured)
+            )
+        )
+        if self._reaper is None:
+            self._reaper = asyncio.create_task(self._reap_periodically(), name="heron-reaper")
+
+    async def close(self) -> None:
+        """Stop the reaper and kill every environment; later invokes raise RuntimeLayerError."""
+        self._closed = True
+        tasks = [t for t in (self._reaper, *self._background) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        envs = [env for pool in self._pools.values() for env in pool.take_all()]
+        await asyncio.gather(*(self._shutdown(env) for env in envs))
+
+    async def reap_idle(self, now: float) -> int:
+        """Shut down on-demand environments idle for ``idle_timeout_s`` at ``now``; how many."""
+        expired = [
+            env
+            for pool in self._pools.values()
+            for env in pool.take_expired(now, self._idle_timeout_s)
+        ]
+        await asyncio.gather(*(self._shutdown(env) for env in expired))
+        return len(expired)
+
+    def environments(self, function_name: str) -> list[EnvironmentInfo]:
+        """A snapshot of a function's environments."""
+        return self._pool(function_name).describe()
+
+    # -- invoke ----------------------------------------------------------------------------
+
+    async def invoke(self, function_name: str, event: Event) -> InvokeResult:
+        """Invoke ``function_name`` synchronously; raises TooManyRequestsError when throttled."""
+        pool = self._pool(function_name)
+        if self._closed:
+            raise RuntimeLayerError("the Lambda runtime is closed")
+        started_at = self._clock()
+        reason = concurrency.throttle_reason(function_name, self._in_flight, self._limits)
+        if reason is not None:
+            self._sink.put_metric_data(
+                platform_metrics.throttle_datums(function_name, int(started_at * 1000))
+            )
+            raise TooManyRequestsError(function_name, reason)
+        # Admission and the in-flight increment happen without an await in between, so
+        # concurrent invokes cannot both take the last unit of concurrency.
+        self._in_flight[function_name] += 1
+        pool.in_flight += 1
+        try:
+            return await self._run(pool, event, started_at)
+        finally:
+            self._in_flight[function_name] -= 1
+            pool.in_flight -= 1
+
+    async def _run(self, pool: FunctionPool, event: Event, started_at: float) -> InvokeResult:
+        spec = pool.spec
+        request_id = str(uuid.uuid4())
+        group = platform_logs.log_group_name(spec.name)
+        env = pool.acquire_idle()
+        cold = env is None
+        if env is None:
+            env = self._new_environment(spec, "on-demand")
+            pool.mark_busy(env)
+        lines = _Lines(group, env.log_stream, [])
+        init: InitOutcome | None = None
+        try:
+            if cold:
+                lines.add(_ms(self._clock()), platform_logs.init_start_line(self._region))
+                init = await env.start(request_id=request_id)
+                lines.add(_ms(self._clock()), *init.logs)
+            snapshot = self._snapshot(pool)
+            if init is not None and not init.ok:
+                pool.discard(env)
+                env.close()
+                return self._init_failed(pool, env, request_id, init, lines, snapshot, started_at)
+            lines.add(_ms(self._clock()), platform_logs.start_line(request_id))
+            invocation = await env.invoke(request_id, event, trace_id=_trace_id(started_at))
+        except BaseException:
+            # Cancelled or broken mid-invocation: the environment's state is unknown, so it goes.
+            pool.discard(env)
+            await self._shutdown(env)
+            raise
+        self._settle(pool, env, invocation)
+        self._record(pool, env, request_id, invocation, init, lines, snapshot, started_at)
+        return InvokeResult(
+            request_id=request_id,
+            payload=invocation.payload,
+            error=invocation.error,
+            duration_ms=invocation.duration_ms,
+            init_duration_ms=init.init_ms if init is not None else None,
+        )
+
+    def _record(
+        self,
+        pool: FunctionPool,
+        env: ExecutionEnvironment,
+        request_id: str,
+        invocation: Invocation,
+        init: InitOutcome | None,
+        lines: _Lines,
+        snapshot: platform_metrics.ConcurrencySnapshot,
+        started_at: float,
+    ) -> None:
+        """Write the invocation's log lines and publish its metrics."""
+        spec = pool.spec
+        end_ms = _ms(self._clock())
+        init_ms = init.init_ms if init is not None else None
+        memory_used = platform_logs.memory_used_mb(invocation.max_rss_kb, spec.memory_mb)
+        status: str | None = None
+        error_type: str | None = None
+        if invocation.outcome == "timeout":
+            status = "timeout"
+        elif invocation.outcome in ("oom", "crash") and invocation.error is not None:
+            status, error_type = "error", invocation.error.error_type
+        report = platform_logs.Report(
+            request_id=request_id,
+            duration_ms=invocation.duration_ms,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=memory_used,
+            init_ms=init_ms,
+            status=status,
+            error_type=error_type,
+        )
+        lines.add(end_ms, *invocation.logs)
+        lines.add(end_ms, platform_logs.end_line(request_id), report.line())
+        if invocation.outcome == "timeout":
+            lines.add(
+                end_ms, platform_logs.timeout_line(request_id, end_ms / 1000.0, spec.timeout_s)
+            )
+        self._sink.put_log_events(lines.events)
+        facts = platform_metrics.InvocationFacts(
+            function_name=spec.name,
+            timestamp_ms=_ms(started_at),
+            duration_ms=invocation.duration_ms,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=memory_used,
+            error=invocation.error is not None,
+            timeout=invocation.outcome == "timeout",
+            cold_start=init is not None,
+            init_ms=init_ms,
+            provisioned=env.provisioned,
+        )
+        self._publish(pool, facts, snapshot, invocation.table_ops)
+
+    def _init_failed(
+        self,
+        pool: FunctionPool,
+        env: ExecutionEnvironment,
+        request_id: str,
+        init: InitOutcome,
+        lines: _Lines,
+        snapshot: platform_metrics.ConcurrencySnapshot,
+        started_at: float,
+    ) -> InvokeResult:
+        """A cold start whose INIT failed: the invocation fails with the INIT error."""
+        assert init.error is not None
+        spec = pool.spec
+        now_ms = _ms(self._clock())
+        error_type = init.error.error_type
+        memory_used = platform_logs.memory_used_mb(env.max_rss_kb, spec.memory_mb)
+        report = platform_logs.Report(
+            request_id=request_id,
+            duration_ms=init.init_ms,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=memory_used,
+            status=init.status,
+            error_type=error_type if init.status == "error" else None,
+        )
+        lines.add(
+            now_ms,
+            platform_logs.init_report_line(init.init_ms, error_type, init.status or "error"),
+            platform_logs.start_line(request_id),
+            platform_logs.end_line(request_id),
+            report.line(),
+        )
+        self._sink.put_log_events(lines.events)
+        facts = platform_metrics.InvocationFacts(
+            function_name=spec.name,
+            timestamp_ms=_ms(started_at),
+            duration_ms=init.init_ms,
+            memory_mb=spec.memory_mb,
+            max_memory_used_mb=memory_used,
+            error=True,
+            timeout=init.status == "timeout",
+            cold_start=True,
+            init_ms=init.init_ms,
+        )
+        self._publish(pool, facts, snapshot, init.table_ops)
+        return InvokeResult(
+            request_id=request_id,
+            error=init.error,
+            duration_ms=init.init_ms,
+            init_duration_ms=init.init_ms,
+        )
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _pool(self, function_name: str) -> FunctionPool:
+        pool = self._pools.get(function_name)
+        if pool is None:
+            raise FunctionNotFoundError(function_name)
+        return pool
+
+    def _new_environment(
+        self, spec: FunctionSpec, initialization_type: InitializationType
+    ) -> ExecutionEnvironment:
+        return ExecutionEnvironment(
+            spec,
+            env=self._env,
+            log_stream=platform_logs.log_stream_name(self._clock()),
+            initialization_type=initialization_type,
+            region=self._region,
+            account_id=self._account_id,
+        )
+
+    def _settle(
+        self, pool: FunctionPool, env: ExecutionEnvironment, invocation: Invocation
+    ) -> None:
+        """Return a healthy environment to the idle set; replace a dead provisioned one."""
+        if env.alive and invocation.outcome in ("success", "error"):
+            pool.add_idle(env, self._clock())
+            return
+        pool.discard(env)
+        env.close()
+        if env.provisioned and not self._closed:
+            self._spawn_background(self._provision(pool))
+
+    async def _provision(self, pool: FunctionPool) -> None:
+        """Start one provisioned environment and add it to the idle set; log its INIT."""
+        env = self._new_environment(pool.spec, "provisioned-concurrency")
+        lines = _Lines(platform_logs.log_group_name(pool.spec.name), env.log_stream, [])
+        lines.add(_ms(self._clock()), platform_logs.init_start_line(self._region))
+        try:
+            init = await env.start()
+        except Exception:  # could not even spawn: leave the slot empty, on-demand still works
+            _log.exception("provisioning an environment for %s failed", pool.spec.name)
+            await self._shutdown(env)
+            return
+        lines.add(_ms(self._clock()), *init.logs)
+        if not init.ok:
+            assert init.error is not None
+            lines.add(
+                _ms(self._clock()),
+                platform_logs.init_report_line(
+                    init.init_ms, init.error.error_type, init.status or "error"
+                ),
+            )
+            env.close()
+        elif self._closed:
+            await self._shutdown(env)
+        else:
+            pool.add_idle(env, self._clock())
+        self._sink.put_log_events(lines.events)
+        self._sink.put_metric_data(
+            platform_metrics.table_datums(init.table_ops, _ms(self._clock()))
+        )
+
+    def _spawn_background(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _shutdown(self, env: ExecutionEnvironment) -> None:
+        await env.terminate()
+        env.close()
+
+    async def _reap_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._reap_interval_s)
+            try:
+                await self.reap_idle(self._clock())
+            except Exception:  # the reaper must outlive a failed kill
+                _log.exception("idle reaping failed")
+
+    def _snapshot(self, pool: FunctionPool) -> platform_metrics.ConcurrencySnapshot:
+        pools = self._pools.values()
+        return platform_metrics.ConcurrencySnapshot(
+            function=pool.in_flight,
+            account=sum(self._in_flight.values()),
+            unreserved=concurrency.unreserved_in_flight(self._in_flight, self._limits),
+            provisioned_busy_function=pool.provisioned_busy,
+            provisioned_configured_function=pool.provisioned_configured,
+            provisioned_busy_account=sum(p.provisioned_busy for p in pools),
+            provisioned_configured_account=sum(p.provisioned_configured for p in pools),
+        )
+
+    def _publish(
+        self,
+        pool: FunctionPool,
+        facts: platform_metrics.InvocationFacts,
+        snapshot: platform_metrics.ConcurrencySnapshot,
+        table_ops: Sequence[Mapping[str, object]],
+    ) -> None:
+        datums = platform_metrics.concurrency_datums(
+            facts.function_name, snapshot, facts.timestamp_ms
+        )
+        datums += platform_metrics.invocation_datums(
+            facts, provisioned_configured=pool.provisioned_configured > 0
+        )
+        datums += platform_metrics.table_datums(table_ops, _ms(self._clock()))
+        self._sink.put_metric_data(datums)
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)
+
+
+def _trace_id(now: float) -> str:
+    """An X-Ray trace header like Lambda sets in ``_X_AMZN_TRACE_ID`` (never sampled locally)."""
+    ids = uuid.uuid4().hex
+    return f"Root=1-{int(now):08x}-{ids[:24]};Parent={ids[16:32]};Sampled=0"

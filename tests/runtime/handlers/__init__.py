@@ -1,0 +1,1 @@
+"""Tiny Lambda handlers the runtime tests run in real execution environments."""

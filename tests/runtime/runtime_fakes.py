@@ -1,0 +1,52 @@
+"""Fakes shared by the runtime tests: an in-memory telemetry sink and a hand-moved clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from heron.runtime.runtime import LambdaRuntime
+from heron.types import LogEvent, MetricDatum
+
+#: Builds a LambdaRuntime from function specs (keyword arguments pass through).
+RuntimeFactory = Callable[..., LambdaRuntime]
+
+
+class FakeSink:
+    """Keeps what the runtime sends, for assertions."""
+
+    def __init__(self) -> None:
+        self.log_events: list[LogEvent] = []
+        self.datums: list[MetricDatum] = []
+
+    def put_log_events(self, events: Sequence[LogEvent]) -> None:
+        self.log_events.extend(events)
+
+    def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
+        self.datums.extend(datums)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def messages(self, function: str) -> list[str]:
+        return [e.message for e in self.log_events if e.group == f"/aws/lambda/{function}"]
+
+    def values(self, name: str, function: str | None = None) -> list[float]:
+        dims = (("FunctionName", function),) if function else ()
+        return [
+            d.value
+            for d in self.datums
+            if d.namespace == "AWS/Lambda" and d.name == name and d.dimensions == dims
+        ]
+
+
+class FakeClock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: float = 1_793_873_800.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
