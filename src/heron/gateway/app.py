@@ -1,0 +1,186 @@
+"""``create_app``: the gateway as one Starlette ASGI app (HTTP API, WebSocket API, @connections).
+
+The application port serves exactly what API Gateway would: the functions' HTTP routes, the
+WebSocket API at ``config.ws_path``, and the @connections management API. A lifespan task
+flushes telemetry, re-emits the ActiveConnections gauge, and closes idle or too-old sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.routing import Route, WebSocketRoute
+
+from heron.errors import ConfigError
+from heron.gateway import api_metrics
+from heron.gateway.authorizer import Authorizer, AuthorizerCache
+from heron.gateway.config import GatewayConfig
+from heron.gateway.connections import GOING_AWAY, ConnectionRegistry
+from heron.gateway.emitter import TelemetryBuffer
+from heron.gateway.formats import epoch_ms
+from heron.gateway.http_api import HttpApi
+from heron.gateway.management_api import ManagementApi, parse_management_path
+from heron.gateway.routes import RouteTable
+from heron.gateway.websocket_api import WebSocketApi
+from heron.runtime.invoker import Invoker
+from heron.types import Clock, FunctionSpec, TelemetrySink
+
+logger = logging.getLogger(__name__)
+
+
+class Gateway:
+    """The gateway's parts and its periodic housekeeping; ``app.state.gateway`` holds one."""
+
+    def __init__(
+        self,
+        functions: Sequence[FunctionSpec],
+        invoker: Invoker,
+        sink: TelemetrySink,
+        config: GatewayConfig,
+        clock: Clock,
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.telemetry = TelemetryBuffer(sink)
+        self.registry = ConnectionRegistry()
+        names = {spec.name for spec in functions}
+        needs_authorizer = any(spec.authorized and spec.http_routes for spec in functions)
+        authorizer: Authorizer | None = None
+        if needs_authorizer:
+            if config.authorizer_function not in names:
+                raise ConfigError(
+                    f"HTTP routes are declared authorized but no function named "
+                    f"{config.authorizer_function!r} (the Lambda authorizer) is declared"
+                )
+            cache = AuthorizerCache(config.authorizer_cache_ttl_s, config.authorizer_cache_size)
+            authorizer = Authorizer(
+                config.authorizer_function, invoker, cache, config.authorizer_timeout_s, clock
+            )
+        self.http = HttpApi(
+            RouteTable(functions), invoker, config, clock, self.telemetry, authorizer
+        )
+        self.websocket = WebSocketApi(
+            functions, invoker, config, clock, self.telemetry, self.registry
+        )
+        self.management = ManagementApi(config, self.registry, clock, self.telemetry)
+        self._last_gauge = clock()
+        self._last_sweep = clock()
+
+    async def http_endpoint(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Dispatch an HTTP request to @connections or to the HTTP API."""
+        connection_id = parse_management_path(scope.get("path", ""), self.config.ws_stage)
+        if connection_id is not None:
+            await self.management(scope, receive, send, connection_id)
+        else:
+            await self.http(scope, receive, send)
+
+    def flush_telemetry(self) -> None:
+        """Hand buffered access-log records and datums to the sink now."""
+        self.telemetry.flush()
+
+    @property
+    def tick_interval_s(self) -> float:
+        """How often housekeeping runs: often enough for the flush interval and the timeouts."""
+        shortest = min(self.config.ws_idle_timeout_s, self.config.ws_max_connection_s)
+        return max(0.02, min(self.config.telemetry_flush_interval_s, shortest / 10.0))
+
+    async def tick(self, now: float) -> None:
+        """One round of housekeeping at time ``now``: expire sockets, gauge, flush."""
+        config = self.config
+        # Sweep at a tenth of the shortest timeout (at most every 5 s): a socket is closed no
+        # later than 10% after its deadline without a timer per connection.
+        sweep_every = min(5.0, min(config.ws_idle_timeout_s, config.ws_max_connection_s) / 10.0)
+        if now - self._last_sweep >= sweep_every:
+            self._last_sweep = now
+            for connection in self.registry.expired(
+                now, config.ws_idle_timeout_s, config.ws_max_connection_s
+            ):
+                await connection.close(GOING_AWAY, "Going away")
+        if now - self._last_gauge >= config.gauge_interval_s:
+            self._last_gauge = now
+            self.telemetry.metrics(
+                api_metrics.active_connections_datums(
+                    config.ws_api_id, config.ws_stage, len(self.registry), epoch_ms(now)
+                )
+            )
+        self.flush_telemetry()
+
+    async def run_housekeeping(self) -> None:
+        """Run ``tick`` forever at ``tick_interval_s``; errors are logged, never fatal."""
+        while True:
+            await asyncio.sleep(self.tick_interval_s)
+            try:
+                await self.tick(self.clock())
+            except Exception:
+                logger.exception("gateway housekeeping failed")
+
+
+class GatewayApp(Starlette):
+    """The Starlette app, with WebSocket upgrades on ``ws_path`` handed straight to the gateway.
+
+    Skipping Starlette's middleware and router for sockets matters for memory: their coroutine
+    frames would stay alive as long as each idle connection does.
+    """
+
+    def __init__(self, gateway: Gateway, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._websocket = gateway.websocket
+        self._ws_path = gateway.config.ws_path
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket" and scope.get("path") == self._ws_path:
+            await self._websocket(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+class _Endpoint:
+    """Wraps a coroutine function as an ASGI app object (Starlette treats plain callables as
+    request/response views, so the gateway's raw ASGI handlers go through this)."""
+
+    __slots__ = ("_handler",)
+
+    def __init__(self, handler: Any) -> None:
+        self._handler = handler
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._handler(scope, receive, send)
+
+
+def create_app(
+    functions: Sequence[FunctionSpec],
+    invoker: Invoker,
+    sink: TelemetrySink,
+    config: GatewayConfig | None = None,
+    clock: Clock = time.time,
+) -> Starlette:
+    """Build the gateway ASGI app for ``functions``; raises ConfigError for bad declarations."""
+    gateway = Gateway(functions, invoker, sink, config or GatewayConfig(), clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        task = asyncio.create_task(gateway.run_housekeeping())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            gateway.flush_telemetry()
+
+    app = GatewayApp(
+        gateway,
+        routes=[
+            WebSocketRoute(gateway.config.ws_path, _Endpoint(gateway.websocket)),
+            Route("/{path:path}", _Endpoint(gateway.http_endpoint)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    return app

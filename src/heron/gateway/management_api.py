@@ -1,0 +1,118 @@
+"""The @connections management API: POST (send), GET (describe) and DELETE (close) a connection.
+
+Paths as AWS serves them, on the application port: ``/@connections/{id}``, the URL-encoded
+``/%40connections/{id}``, and with the WebSocket stage in front (``/local/@connections/{id}``,
+which is what boto3's ``apigatewaymanagementapi`` client sends for ``endpoint_url=.../local``).
+Only the functions may call it: each request must carry ``x-heron-management-key``; SigV4
+``Authorization`` headers are accepted and ignored. Errors carry ``x-amzn-errortype`` so boto3
+raises ``GoneException``, ``PayloadTooLargeException`` and ``ForbiddenException``.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+import orjson
+
+from heron.gateway import api_metrics
+from heron.gateway.config import GatewayConfig
+from heron.gateway.connections import ConnectionRegistry
+from heron.gateway.emitter import TelemetryBuffer
+from heron.gateway.formats import epoch_ms, iso_time
+from heron.gateway.http_api import ClientGone, read_body, send_response
+from heron.gateway.responses import HttpResponse
+from heron.types import Clock
+
+KEY_HEADER = b"x-heron-management-key"
+_PATH = re.compile(r"^(?:/(?P<stage>[^/]+))?/@connections/(?P<id>[^/]+)$")
+NORMAL_CLOSURE = 1000
+
+
+def parse_management_path(path: str, stage: str) -> str | None:
+    """The connection id if ``path`` (as the server decoded it) is an @connections path, else None."""
+    if "@connections/" not in path:
+        return None
+    match = _PATH.match(path)
+    if match is None or (match.group("stage") is not None and match.group("stage") != stage):
+        return None
+    return match.group("id")
+
+
+def _error(status: int, error_type: str, message: str) -> HttpResponse:
+    body = orjson.dumps({"message": message})
+    headers = ((b"content-type", b"application/json"), (b"x-amzn-errortype", error_type.encode()))
+    return HttpResponse(status, headers, body)
+
+
+class ManagementApi:
+    """Serves @connections requests against the live connection registry."""
+
+    def __init__(
+        self,
+        config: GatewayConfig,
+        registry: ConnectionRegistry,
+        clock: Clock,
+        telemetry: TelemetryBuffer,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.clock = clock
+        self.telemetry = telemetry
+        self._key = config.management_key.encode()
+
+    async def __call__(
+        self, scope: dict[str, Any], receive: Any, send: Any, connection_id: str
+    ) -> None:
+        try:
+            response = await self._handle(scope, receive, connection_id)
+        except ClientGone:
+            return
+        await send_response(send, response, [])
+
+    async def _handle(
+        self, scope: dict[str, Any], receive: Any, connection_id: str
+    ) -> HttpResponse:
+        key = next((v for k, v in scope["headers"] if k.lower() == KEY_HEADER), b"")
+        if not secrets.compare_digest(key, self._key):
+            return _error(403, "ForbiddenException", "Forbidden")
+        method = scope["method"]
+        if method not in ("POST", "GET", "DELETE"):
+            return _error(405, "MethodNotAllowedException", f"Method {method} not allowed")
+        now = self.clock()
+        if method == "POST":
+            limit = self.config.ws_message_limit_bytes
+            body = await read_body(receive, limit)
+            if body is None:
+                return _error(413, "PayloadTooLargeException", f"Message exceeds {limit} bytes")
+        connection = self.registry.get(connection_id)
+        if connection is None or connection.close_code is not None:
+            return _error(410, "GoneException", f"Connection {connection_id} is gone")
+        if method == "GET":
+            info = {
+                "ConnectedAt": iso_time(connection.connected_at, millis=True),
+                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
+                "LastActiveAt": iso_time(connection.last_active, millis=True),
+            }
+            return HttpResponse(200, ((b"content-type", b"application/json"),), orjson.dumps(info))
+        if method == "DELETE":
+            await connection.close(NORMAL_CLOSURE, "")
+            return HttpResponse(204, (), b"")
+        assert body is not None
+        try:
+            data: str | bytes = body.decode("utf-8")
+        except UnicodeDecodeError:
+            data = body
+        if not await connection.send(data, now):
+            return _error(410, "GoneException", f"Connection {connection_id} is gone")
+        self.telemetry.metrics(
+            api_metrics.ws_datums(
+                [("MessageCount", 1.0)],
+                api_id=self.config.ws_api_id,
+                stage=self.config.ws_stage,
+                route=None,
+                time_ms=epoch_ms(now),
+            )
+        )
+        return HttpResponse(200, (), b"")
