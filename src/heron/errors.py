@@ -1,16 +1,16 @@
 """Heron's exception tree, one base per layer; errors carry the data a caller needs.
 
-    HeronError
-    ├── ConfigError                  a setting or function declaration is invalid
-    ├── TableError                   the tables layer
-    │   ├── ConditionFailedError     a conditional write's condition did not hold
-    │   ├── ThrottledError           provisioned capacity exceeded (ProvisionedThroughputExceededException)
-    │   ├── TransactionCanceledError a transactional write was cancelled
-    │   └── TableValidationError     an item or request breaks DynamoDB's rules
-    ├── RuntimeLayerError            the Lambda runtime emulation
-    │   ├── FunctionNotFoundError    no function with that name is declared
-    │   └── TooManyRequestsError     concurrency exhausted (TooManyRequestsException, carries reason)
-    └── GoneError                    a WebSocket connection no longer exists (GoneException, 410)
+HeronError
+├── ConfigError                  a setting or function declaration is invalid
+├── TableError                   the tables layer
+│   ├── ConditionFailedError     a conditional write's condition did not hold
+│   ├── ThrottledError           provisioned capacity exceeded (ProvisionedThroughputExceededException)
+│   ├── TransactionCanceledError a transactional write was cancelled
+│   └── TableValidationError     an item or request breaks DynamoDB's rules
+├── RuntimeLayerError            the Lambda runtime emulation
+│   ├── FunctionNotFoundError    no function with that name is declared
+│   └── TooManyRequestsError     concurrency exhausted (TooManyRequestsException, carries reason)
+└── GoneError                    a WebSocket connection no longer exists (GoneException, 410)
 """
 
 from __future__ import annotations
