@@ -75,6 +75,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Lambda account concurrency limit shared by all functions.",
     ),
     Setting(
+        "max_environments",
+        int,
+        4,
+        "Local cap on execution environments per function (0 = none, as on AWS); past it"
+        " invocations wait for a warm one instead of spawning more processes than the cores run.",
+    ),
+    Setting(
         "environment_idle_s",
         float,
         300.0,

@@ -75,6 +75,17 @@ async def test_parallel_invocations_scale_out_then_reuse(make_runtime: RuntimeFa
     assert len(runtime.environments("slow")) == 3
 
 
+async def test_local_environment_cap_queues_instead_of_spawning(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime([fn("slow", "handlers.basic.sleep")], max_environments=2)
+    results = await asyncio.gather(*(runtime.invoke("slow", {"seconds": 0.2}) for _ in range(5)))
+    assert all(r.ok for r in results)
+    assert len({r.payload["pid"] for r in results}) == 2
+    assert sum(r.init_duration_ms is not None for r in results) == 2
+    assert len(runtime.environments("slow")) == 2
+
+
 async def test_reserved_concurrency_throttles_with_the_reserved_reason(
     make_runtime: RuntimeFactory, sink: FakeSink
 ) -> None:

@@ -8,6 +8,7 @@ never reaped.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from heron.runtime.environment import ExecutionEnvironment
@@ -35,6 +36,29 @@ class FunctionPool:
         self._idle: list[ExecutionEnvironment] = []
         self._idle_provisioned: list[ExecutionEnvironment] = []
         self._busy: set[ExecutionEnvironment] = set()
+        self._waiters: list[asyncio.Future[None]] = []
+
+    @property
+    def alive(self) -> int:
+        """Environments that exist, idle or busy."""
+        return len(self._idle) + len(self._idle_provisioned) + len(self._busy)
+
+    async def wait_for_release(self) -> None:
+        """Wait until an environment is returned to the idle set or discarded."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await waiter
+        finally:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+
+    def _wake_one(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)
+                return
 
     @property
     def provisioned_configured(self) -> int:
@@ -70,6 +94,7 @@ class FunctionPool:
         self._busy.discard(env)
         env.last_used = now
         (self._idle_provisioned if env.provisioned else self._idle).append(env)
+        self._wake_one()
 
     def discard(self, env: ExecutionEnvironment) -> None:
         """Forget an environment that died or is being shut down."""
@@ -77,6 +102,7 @@ class FunctionPool:
         for stack in (self._idle, self._idle_provisioned):
             if env in stack:
                 stack.remove(env)
+        self._wake_one()
 
     def take_expired(self, now: float, idle_timeout_s: float) -> list[ExecutionEnvironment]:
         """Remove and return on-demand environments idle for at least ``idle_timeout_s``."""

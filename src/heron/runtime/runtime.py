@@ -63,6 +63,7 @@ class LambdaRuntime:
         clock: Clock = time.time,
         reap_interval_s: float | None = None,
         account_id: str = "000000000000",
+        max_environments: int = 0,
     ) -> None:
         self._limits = concurrency.validate_functions(functions, account_concurrency)
         if idle_timeout_s <= 0:
@@ -73,6 +74,9 @@ class LambdaRuntime:
         self._region = self._env.get("AWS_REGION", "us-east-1")
         self._account_id = account_id
         self._idle_timeout_s = idle_timeout_s
+        # A local-only cap (0 = none, as on AWS): past it, invocations wait for a warm environment
+        # instead of spawning more processes than this machine's cores can run.
+        self._max_environments = max_environments
         self._reap_interval_s = reap_interval_s or min(60.0, idle_timeout_s / 2)
         self._clock = clock
         self._in_flight: dict[str, int] = {spec.name: 0 for spec in functions}
@@ -148,7 +152,7 @@ class LambdaRuntime:
         spec = pool.spec
         request_id = str(uuid.uuid4())
         group = platform_logs.log_group_name(spec.name)
-        env = pool.acquire_idle()
+        env = await self._acquire(pool)
         cold = env is None
         if env is None:
             env = self._new_environment(spec, "on-demand")
@@ -181,6 +185,16 @@ class LambdaRuntime:
             duration_ms=invocation.duration_ms,
             init_duration_ms=init.init_ms if init is not None else None,
         )
+
+    async def _acquire(self, pool: FunctionPool) -> ExecutionEnvironment | None:
+        """A warm environment, or None when a new one may be spawned (waits at the local cap)."""
+        while True:
+            env = pool.acquire_idle()
+            if env is not None:
+                return env
+            if self._max_environments <= 0 or pool.alive < self._max_environments:
+                return None
+            await pool.wait_for_release()
 
     def _record(
         self,

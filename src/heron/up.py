@@ -1,0 +1,195 @@
+"""The local composition root: wire tables, telemetry, runtime, gateway and monitor for ``heron up``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from heron.errors import ConfigError
+from heron.monitor.app import Readiness, create_monitor_app
+from heron.settings import ResolvedSettings
+from heron.telemetry.sink import SqliteSink
+from heron.types import Event, FunctionSpec
+
+log = logging.getLogger("heron")
+
+#: How often expired TTL items are swept from the tables (DynamoDB's own lag is up to two days).
+TTL_SWEEP_INTERVAL_S = 60.0
+
+
+def function_environment(settings: ResolvedSettings, management_key: str) -> dict[str, str]:
+    """The HERON_* variables every execution environment gets (the runtime adds Lambda's own)."""
+    data_dir = settings.data_dir.resolve()
+    pythonpath = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)
+    return {
+        "HERON_DATA_DIR": str(data_dir),
+        "HERON_TABLES_BACKEND": str(settings["tables_backend"]),
+        "HERON_CONNECTIONS_ENDPOINT": f"http://127.0.0.1:{settings['port']}",
+        "HERON_MANAGEMENT_KEY": management_key,
+        "AWS_REGION": str(settings["region"]),
+        "AWS_DEFAULT_REGION": str(settings["region"]),
+        "PYTHONPATH": pythonpath,
+    }
+
+
+def _find_function(settings: ResolvedSettings, name: str) -> FunctionSpec:
+    for spec in settings.functions:
+        if spec.name == name:
+            return spec
+    names = ", ".join(f.name for f in settings.functions)
+    raise ConfigError(f"no function named {name!r}; declared functions: {names}")
+
+
+def invoke_once(settings: ResolvedSettings, function: str, event: Event) -> int:
+    """Run one invocation of ``function`` in a fresh environment; the exit code of ``heron invoke``."""
+    from heron.runtime.invoke_cli import run_invoke
+
+    spec = _find_function(settings, function)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _prepare_tables(settings).close()  # creates the tables file on first use
+    env = function_environment(settings, management_key=secrets.token_urlsafe(24))
+    sink = SqliteSink(settings.data_dir.resolve() / "telemetry.db")
+    try:
+        return run_invoke(spec, event, env, sink=sink)
+    finally:
+        sink.close()
+
+
+def _prepare_tables(settings: ResolvedSettings) -> Any:
+    from heron.tables import open_database
+    from heron.tables.schema import schemas_from_env
+
+    return open_database(
+        str(settings["tables_backend"]), settings.data_dir.resolve(), schemas_from_env()
+    )
+
+
+async def _sweep_ttl(database: Any, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=TTL_SWEEP_INTERVAL_S)
+        if stop.is_set():
+            return
+        try:
+            await asyncio.to_thread(database.sweep_expired, time.time())
+        except Exception:  # a failed sweep must never take the server down; the next one retries
+            log.exception("TTL sweep failed")
+
+
+async def run_up(
+    settings: ResolvedSettings,
+    *,
+    demo: bool = False,
+    stop: asyncio.Event | None = None,
+    announce: bool = True,
+) -> None:
+    """Run the whole system until ``stop`` is set (or SIGINT/SIGTERM arrives)."""
+    from heron.gateway.app import create_app
+    from heron.gateway.server import serve
+    from heron.runtime.runtime import LambdaRuntime
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    data_dir = settings.data_dir.resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    readiness = Readiness(("tables", "telemetry", "runtime", "gateway"))
+    host, port, monitor_port = (
+        str(settings["host"]),
+        int(settings["port"]),
+        int(settings["monitor_port"]),
+    )
+
+    monitor = create_monitor_app(
+        readiness, info=lambda: {"dataDir": str(data_dir), "applicationPort": port}
+    )
+    monitor_server = await serve(monitor, host, monitor_port)
+    database = await asyncio.to_thread(_prepare_tables, settings)
+    readiness.mark_ready("tables")
+    sink = SqliteSink(data_dir / "telemetry.db")
+    readiness.mark_ready("telemetry")
+
+    management_key = secrets.token_urlsafe(24)
+    runtime = LambdaRuntime(
+        settings.functions,
+        sink,
+        env=function_environment(settings, management_key),
+        account_concurrency=int(settings["account_concurrency"]),
+        idle_timeout_s=float(settings["environment_idle_s"]),
+        max_environments=int(settings["max_environments"]),
+    )
+    await runtime.start()
+    readiness.mark_ready("runtime")
+    config = gateway_config(settings, management_key)
+    app = create_app(settings.functions, runtime, sink, config)
+    gateway_server = await serve(app, host, port, ws_max_size=config.ws_message_limit_bytes)
+    readiness.mark_ready("gateway")
+    if announce:
+        _announce(settings, data_dir)
+
+    tasks = [asyncio.create_task(_sweep_ttl(database, stop))]
+    if demo:
+        from heron.load.demo import run_demo
+
+        tasks.append(
+            asyncio.create_task(
+                run_demo(f"http://127.0.0.1:{port}", stop, rate=float(settings["demo_rate"]))
+            )
+        )
+    try:
+        await stop.wait()
+    finally:
+        if announce:
+            print("heron: shutting down", file=sys.stderr)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await gateway_server.stop()
+        await runtime.close()
+        await monitor_server.stop()
+        sink.close()
+        database.close()
+
+
+def gateway_config(settings: ResolvedSettings, management_key: str) -> Any:
+    """The gateway's configuration from the resolved settings."""
+    from heron.gateway.config import GatewayConfig
+
+    values: Mapping[str, Any] = settings.values
+    return GatewayConfig(
+        management_key=management_key,
+        region=str(values["region"]),
+        account_id=str(values["account_id"]),
+        throttle_rate=float(values["throttle_rate"]),
+        throttle_burst=int(values["throttle_burst"]),
+        http_integration_timeout_s=float(values["http_timeout_s"]),
+        ws_integration_timeout_s=float(values["ws_timeout_s"]),
+        ws_idle_timeout_s=float(values["ws_idle_timeout_s"]),
+        ws_max_connection_s=float(values["ws_max_duration_s"]),
+        ws_new_connections_per_s=float(values["ws_new_connections_per_s"]),
+        authorizer_cache_ttl_s=float(values["authorizer_cache_s"]),
+    )
+
+
+def _announce(settings: ResolvedSettings, data_dir: Path) -> None:
+    host, port, mport = settings["host"], settings["port"], settings["monitor_port"]
+    print(
+        f"heron: application API  http://{host}:{port}  (WebSocket ws://{host}:{port}/ws)\n"
+        f"heron: monitor          http://{host}:{mport}/health\n"
+        f"heron: data directory   {data_dir}\n"
+        f"heron: {len(settings.functions)} functions; press Ctrl-C to stop",
+        file=sys.stderr,
+        flush=True,
+    )
