@@ -122,6 +122,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Seconds an HTTP API Lambda authorizer result is cached (0 disables).",
     ),
     Setting(
+        "fault_injection",
+        bool,
+        False,
+        "Honour the x-heron-inject-latency-ms request header (heron load --inject-latency-ms) by"
+        " delaying the integration, at most 10 s; on with `heron up --demo`.",
+    ),
+    Setting(
         "demo_rate", float, 5.0, "Operations per second of demo traffic under `heron up --demo`."
     ),
 )

@@ -132,7 +132,7 @@ async def run_up(
     )
     await runtime.start()
     readiness.mark_ready("runtime")
-    config = gateway_config(settings, management_key)
+    config = gateway_config(settings, management_key, fault_injection=demo)
     app = create_app(settings.functions, runtime, sink, config)
     gateway_server = await serve(app, host, port, ws_max_size=config.ws_message_limit_bytes)
     readiness.mark_ready("gateway")
@@ -163,7 +163,9 @@ async def run_up(
         database.close()
 
 
-def gateway_config(settings: ResolvedSettings, management_key: str) -> Any:
+def gateway_config(
+    settings: ResolvedSettings, management_key: str, *, fault_injection: bool = False
+) -> Any:
     """The gateway's configuration from the resolved settings."""
     from heron.gateway.config import GatewayConfig
 
@@ -180,6 +182,7 @@ def gateway_config(settings: ResolvedSettings, management_key: str) -> Any:
         ws_max_connection_s=float(values["ws_max_duration_s"]),
         ws_new_connections_per_s=float(values["ws_new_connections_per_s"]),
         authorizer_cache_ttl_s=float(values["authorizer_cache_s"]),
+        fault_injection=fault_injection or bool(values["fault_injection"]),
     )
 
 

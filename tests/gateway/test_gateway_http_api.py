@@ -268,3 +268,30 @@ def test_authorized_routes_need_an_authorizer_function() -> None:
     spec = FunctionSpec("f", "x.y", http_routes=("GET /x",), authorized=True)
     with pytest.raises(ConfigError, match="authorizer"):
         create_app([spec], FakeInvoker({}), RecordingSink(), make_config())
+
+
+@pytest.mark.parametrize(("enabled", "expect_delay"), [(True, True), (False, False)])
+def test_latency_injection_header_is_honoured_only_when_enabled(
+    enabled: bool, expect_delay: bool
+) -> None:
+    import time
+
+    client, _, _, _ = build(
+        {"f": lambda e: {"statusCode": 200}}, {"f": ("GET /x",)}, fault_injection=enabled
+    )
+    started = time.perf_counter()
+    r = client.get("/x", headers={"x-heron-inject-latency-ms": "300"})
+    elapsed = time.perf_counter() - started
+    assert r.status_code == 200
+    assert (elapsed >= 0.3) is expect_delay
+
+
+def test_injected_latency_is_clamped_and_ignores_garbage() -> None:
+    from heron.gateway.http_api import injected_latency_s
+
+    assert injected_latency_s([("X-Heron-Inject-Latency-Ms", "250")]) == 0.25
+    assert injected_latency_s([("x-heron-inject-latency-ms", "1e9")]) == 10.0
+    assert injected_latency_s([("x-heron-inject-latency-ms", "-5")]) == 0.0
+    assert injected_latency_s([("x-heron-inject-latency-ms", "nan")]) == 0.0
+    assert injected_latency_s([("x-heron-inject-latency-ms", "soon")]) == 0.0
+    assert injected_latency_s([]) == 0.0

@@ -41,6 +41,10 @@ class GatewayConfig:
     @connections API:
         ``management_key``: the shared secret requests must carry in ``x-heron-management-key``
         (a fresh random key unless given).
+    Fault injection:
+        ``fault_injection``: honour the ``x-heron-inject-latency-ms`` request header (as sent by
+        ``heron load --inject-latency-ms``) by delaying the integration, at most 10 s. Off by
+        default, since a header that slows the server is a denial-of-service aid.
     Telemetry:
         ``http_access_log_group`` / ``ws_access_log_group``: CloudWatch Logs groups for access logs.
         ``http_detailed_metrics``: also emit route-level HTTP metrics (ApiId, Method, Resource,
@@ -76,6 +80,8 @@ class GatewayConfig:
     ws_max_connection_s: float = 7200.0
     ws_new_connections_per_s: float = 500.0
     drop_disconnect_events: bool = False
+
+    fault_injection: bool = False
 
     management_key: str = field(default_factory=lambda: secrets.token_urlsafe(24))
 

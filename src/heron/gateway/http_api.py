@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import quote
@@ -214,6 +215,8 @@ class HttpApi:
             user_id = authorizer_context.get("userId")
             exchange.caller = str(user_id) if user_id is not None else None
         event = build_http_event(parts, ctx, match.path_parameters, authorizer_context)
+        if config.fault_injection:
+            await asyncio.sleep(injected_latency_s(parts.headers))
         return await self._integrate(match.route.function, event, exchange)
 
     async def _integrate(
@@ -288,6 +291,25 @@ class HttpApi:
                 detailed=config.http_detailed_metrics,
             )
         )
+
+
+#: The request header ``heron load --inject-latency-ms`` sends; honoured only with fault injection.
+INJECT_LATENCY_HEADER = "x-heron-inject-latency-ms"
+MAX_INJECTED_LATENCY_S = 10.0
+
+
+def injected_latency_s(headers: Sequence[tuple[str, str]]) -> float:
+    """The delay a request asks for via ``x-heron-inject-latency-ms``, clamped to 0–10 s."""
+    raw = next((v for k, v in headers if k.lower() == INJECT_LATENCY_HEADER), None)
+    if raw is None:
+        return 0.0
+    try:
+        millis = float(raw)
+    except ValueError:
+        return 0.0
+    if millis != millis:  # NaN
+        return 0.0
+    return min(max(millis, 0.0) / 1000.0, MAX_INJECTED_LATENCY_S)
 
 
 def _content_length(parts: RequestParts) -> int | None:
