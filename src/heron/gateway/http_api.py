@@ -299,7 +299,7 @@ MAX_INJECTED_LATENCY_S = 10.0
 
 
 def injected_latency_s(headers: Sequence[tuple[str, str]]) -> float:
-    """The delay a request asks for via ``x-heron-inject-latency-ms``, clamped to 0–10 s."""
+    """The delay a request asks for via ``x-heron-inject-latency-ms``, clamped to 0 to 10 s."""
     raw = next((v for k, v in headers if k.lower() == INJECT_LATENCY_HEADER), None)
     if raw is None:
         return 0.0
