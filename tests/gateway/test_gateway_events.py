@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from conftest import FakeClock, FakeInvoker, RecordingSink, TestClient, make_config
+from gateway_support import FakeClock, FakeInvoker, RecordingSink, TestClient, make_config
 
 from heron.gateway.app import create_app
 from heron.gateway.http_events import (

@@ -6,7 +6,7 @@ import functools
 import string
 from typing import Any
 
-from conftest import FakeInvoker, RecordingSink, TestClient, make_config
+from gateway_support import FakeInvoker, RecordingSink, TestClient, make_config
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import FakeClock, FakeInvoker, RecordingSink, TestClient, make_config
+from gateway_support import FakeClock, FakeInvoker, RecordingSink, TestClient, make_config
 
 from heron.errors import ConfigError, TooManyRequestsError
 from heron.gateway.app import create_app

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from conftest import MANAGEMENT_KEY, chat_functions, eventually
+from gateway_support import MANAGEMENT_KEY, chat_functions, eventually
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 

@@ -55,7 +55,8 @@ def decode_cursor(
     try:
         padded = raw + "=" * (-len(raw) % 4)
         key = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8"))
-    except (binascii.Error, ValueError):
+    except (binascii.Error, ValueError, RecursionError):
+        # RecursionError: 2 KB of "[" decodes to JSON nested past Python's recursion limit.
         raise refusal from None
     if not isinstance(key, dict) or set(key) != allowed:
         raise refusal
