@@ -1,0 +1,1 @@
+"""CloudWatch Logs: the log store, filter patterns, metric filters, EMF and Insights."""

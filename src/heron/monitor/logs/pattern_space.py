@@ -1,0 +1,181 @@
+"""Space-delimited filter patterns ``[ip, user, ..., status=4* || status=5*, size>1000]``.
+
+A line is split into fields on spaces; text inside ``[...]`` or ``"..."`` is one field (without
+the brackets or quotes). Pattern elements match fields one to one; one ``...`` element absorbs
+any number of fields. Each element is a name, optionally with conditions on that name joined by
+``&&`` / ``||`` (parentheses allowed), or empty (a trailing comma). Extracted values are keyed
+``$name`` for named elements and ``$<position>`` (1-based) for every other field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from heron.monitor.logs.pattern_tokens import Token, TokenStream, tokenize
+from heron.monitor.logs.pattern_values import (
+    Literal,
+    PatternError,
+    comparison,
+    compile_regex,
+    literal_from_word,
+    required_literal,
+)
+
+_FIELD = re.compile(r'\[[^\]]*\]|"[^"]*"|\S+')
+_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+FieldTest = Callable[[str], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class Element:
+    """One pattern element: a name (or None), its field test (or None) and whether it is ``...``."""
+
+    name: str | None
+    test: FieldTest | None
+    ellipsis: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceExpr:
+    """A compiled space-delimited pattern: elements, required literals and regex count."""
+
+    before: tuple[Element, ...]
+    after: tuple[Element, ...]
+    has_ellipsis: bool
+    required: tuple[str, ...]
+    regex_count: int
+
+    def match(self, line: str) -> dict[str, str] | None:
+        """The extracted ``$field`` values if ``line`` matches, else None."""
+        fields = split_fields(line)
+        n, nb, na = len(fields), len(self.before), len(self.after)
+        if self.has_ellipsis:
+            if n < nb + na:
+                return None
+        elif n != nb:
+            return None
+        out: dict[str, str] = {}
+        for i, element in enumerate(self.before):
+            if not _take(element, fields[i], i, out):
+                return None
+        offset = n - na
+        for j, element in enumerate(self.after):
+            if not _take(element, fields[offset + j], offset + j, out):
+                return None
+        for k in range(nb, offset):
+            out[f"${k + 1}"] = fields[k]
+        return out
+
+
+def _take(element: Element, value: str, index: int, out: dict[str, str]) -> bool:
+    if element.test is not None and not element.test(value):
+        return False
+    out[f"${element.name}" if element.name else f"${index + 1}"] = value
+    return True
+
+
+def split_fields(line: str) -> list[str]:
+    """Split a log line into fields the way space-delimited patterns see them."""
+    fields = _FIELD.findall(line)
+    for i, f in enumerate(fields):
+        if len(f) >= 2 and ((f[0] == "[" and f[-1] == "]") or (f[0] == '"' and f[-1] == '"')):
+            fields[i] = f[1:-1]
+    return fields
+
+
+def compile_space(body: str) -> SpaceExpr:
+    """Compile the inside of a ``[...]`` pattern, or raise PatternError."""
+    groups: list[list[Token]] = [[]]
+    for token in tokenize(body):
+        if token.kind == ",":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    elements: list[Element] = []
+    required: list[str] = []
+    regex_count = 0
+    for tokens in groups:
+        element, literals, regexes = _element(tokens)
+        elements.append(element)
+        required.extend(literals)
+        regex_count += regexes
+    if len(elements) == 1 and elements[0].name is None and not elements[0].ellipsis:
+        raise PatternError("Invalid filter pattern")
+    ellipses = [i for i, e in enumerate(elements) if e.ellipsis]
+    if len(ellipses) > 1:
+        raise PatternError("Invalid filter pattern")
+    if ellipses:
+        k = ellipses[0]
+        before, after = tuple(elements[:k]), tuple(elements[k + 1 :])
+    else:
+        before, after = tuple(elements), ()
+    return SpaceExpr(before, after, bool(ellipses), tuple(required), regex_count)
+
+
+def _element(tokens: list[Token]) -> tuple[Element, list[str], int]:
+    if not tokens:
+        return Element(None, None), [], 0
+    if len(tokens) == 1 and tokens[0].kind == "ellipsis":
+        return Element(None, None, ellipsis=True), [], 0
+    if len(tokens) == 1 and tokens[0].kind == "word":
+        if not _NAME.fullmatch(tokens[0].text):
+            raise PatternError(f"Invalid character(s) in term '{tokens[0].text}'")
+        return Element(tokens[0].text, None), [], 0
+    parser = _Conditions(TokenStream(tokens))
+    test, literals = parser.parse_or()
+    if parser.stream.peek() is not None or len(parser.names) != 1:
+        raise PatternError("Invalid filter pattern")
+    return Element(parser.names.pop(), test), literals, parser.regexes
+
+
+class _Conditions:
+    """Recursive descent over one element's ``name op value`` conditions."""
+
+    def __init__(self, stream: TokenStream) -> None:
+        self.stream = stream
+        self.names: set[str] = set()
+        self.regexes = 0
+
+    def parse_or(self) -> tuple[FieldTest, list[str]]:
+        parts = [self.parse_and()]
+        while self.stream.accept("||"):
+            parts.append(self.parse_and())
+        if len(parts) == 1:
+            return parts[0]
+        tests = tuple(t for t, _ in parts)
+        return (lambda v: any(t(v) for t in tests)), []
+
+    def parse_and(self) -> tuple[FieldTest, list[str]]:
+        parts = [self.parse_atom()]
+        while self.stream.accept("&&"):
+            parts.append(self.parse_atom())
+        if len(parts) == 1:
+            return parts[0]
+        tests = tuple(t for t, _ in parts)
+        return (lambda v: all(t(v) for t in tests)), [lit for _, ls in parts for lit in ls]
+
+    def parse_atom(self) -> tuple[FieldTest, list[str]]:
+        if self.stream.accept("("):
+            inner = self.parse_or()
+            self.stream.expect(")")
+            return inner
+        name = self.stream.expect("word").text
+        if not _NAME.fullmatch(name):
+            raise PatternError(f"Invalid character(s) in term '{name}'")
+        self.names.add(name)
+        op = self.stream.expect("op").text
+        token = self.stream.next()
+        literal: Literal
+        if token.kind == "regex":
+            literal = Literal("regex", token.text, regex=compile_regex(token.text))
+            self.regexes += 1
+        elif token.kind in ("word", "string"):
+            literal = literal_from_word(token.text, quoted=token.kind == "string")
+        else:
+            raise PatternError("Invalid filter pattern")
+        test = comparison(op, literal)
+        piece = required_literal(literal) if op == "=" else None
+        return test, [piece] if piece else []

@@ -1,0 +1,243 @@
+"""CloudWatch Logs filter patterns: parse once into a compiled matcher.
+
+Three shapes, chosen by the first character after trimming:
+
+* terms — ``ERROR "bad thing" ?WARN ?FATAL -DEBUG %ERR\\d+%``: case-sensitive substring tests;
+  plain terms must all occur, at least one ``?`` term must occur (when there are any), no ``-``
+  term may occur; an empty pattern matches everything;
+* ``{ ... }`` — JSON selectors (see ``pattern_json``);
+* ``[ ... ]`` — space-delimited fields (see ``pattern_space``).
+
+Every pattern exposes ``required``: literals each matching line must contain, so scans can skip
+lines (or push ``instr`` tests into SQL) before doing any parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from heron.monitor.logs.pattern_json import JsonExpr, compile_json, extracted_values
+from heron.monitor.logs.pattern_space import SpaceExpr, compile_space
+from heron.monitor.logs.pattern_tokens import read_quoted
+from heron.monitor.logs.pattern_values import (
+    MAX_PATTERN_LENGTH,
+    MAX_REGEX_PER_PATTERN,
+    PatternError,
+    compile_regex,
+)
+
+__all__ = ["FilterPattern", "Match", "PatternError", "compile_pattern"]
+
+_BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """A matching line's detail: the parsed JSON document (JSON patterns) and extracted fields."""
+
+    doc: Any = None
+    extracted: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class FilterPattern:
+    """A compiled filter pattern: ``matches(line)`` and ``match(line)`` for the detail."""
+
+    source: str
+    kind: str  # "terms", "json" or "space"
+    matches: Callable[[str], bool]
+    match: Callable[[str], Match | None]
+    required: tuple[str, ...]
+    regex_count: int
+
+    @property
+    def supports_dimensions(self) -> bool:
+        """Metric-filter dimensions need named fields: only JSON and space-delimited patterns."""
+        return self.kind != "terms"
+
+    def select(self, lines: Iterable[str]) -> list[int]:
+        """Indexes of the matching lines (the bulk path used by scans and benchmarks)."""
+        matches = self.matches
+        return [i for i, line in enumerate(lines) if matches(line)]
+
+
+def compile_pattern(source: str) -> FilterPattern:
+    """Compile a CloudWatch filter pattern, or raise PatternError with AWS's message."""
+    if len(source) > MAX_PATTERN_LENGTH:
+        raise PatternError("Invalid filter pattern")
+    text = source.strip()
+    if text.startswith("{"):
+        if not text.endswith("}"):
+            raise PatternError("Invalid filter pattern")
+        pattern = _json_pattern(source, compile_json(text[1:-1]))
+    elif text.startswith("["):
+        if not text.endswith("]"):
+            raise PatternError("Invalid filter pattern")
+        pattern = _space_pattern(source, compile_space(text[1:-1]))
+    else:
+        pattern = _terms_pattern(source, text)
+    if pattern.regex_count > MAX_REGEX_PER_PATTERN:
+        raise PatternError("Invalid filter pattern")
+    return pattern
+
+
+def _prefilter(required: tuple[str, ...]) -> Callable[[str], bool]:
+    """True when a line may match: every required literal occurs (or escapes could hide one)."""
+    if not required:
+        return lambda line: True
+    if len(required) == 1:
+        only = required[0]
+        return lambda line: only in line or "\\" in line
+
+    def pre(line: str) -> bool:
+        for literal in required:
+            if literal not in line:
+                # JSON may spell any character as an escape, so only a backslash-free line
+                # can be rejected on a missing literal.
+                return "\\" in line
+        return True
+
+    return pre
+
+
+def _json_pattern(source: str, expr: JsonExpr) -> FilterPattern:
+    pre = _prefilter(expr.required)
+    predicate = expr.predicate
+    loads = orjson.loads
+
+    def matches(line: str) -> bool:
+        if not pre(line):
+            return False
+        try:
+            doc = loads(line)
+        except orjson.JSONDecodeError:
+            return False
+        return predicate(doc)
+
+    def match(line: str) -> Match | None:
+        if not pre(line):
+            return None
+        try:
+            doc = loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        if not predicate(doc):
+            return None
+        return Match(doc, extracted_values(expr, doc))
+
+    return FilterPattern(source, "json", matches, match, expr.required, expr.regex_count)
+
+
+def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
+    required = expr.required
+    match_fields = expr.match
+
+    def matches(line: str) -> bool:
+        for literal in required:
+            if literal not in line:
+                return False
+        return match_fields(line) is not None
+
+    def match(line: str) -> Match | None:
+        extracted = match_fields(line)
+        return None if extracted is None else Match(None, extracted)
+
+    return FilterPattern(source, "space", matches, match, required, expr.regex_count)
+
+
+def _terms_pattern(source: str, text: str) -> FilterPattern:
+    musts: list[str] = []
+    anys: list[Callable[[str], bool]] = []
+    nots: list[Callable[[str], bool]] = []
+    must_regex: list[Callable[[str], bool]] = []
+    regex_count = 0
+    i, n = 0, len(text)
+    while i < n:
+        if text[i].isspace():
+            i += 1
+            continue
+        prefix = ""
+        if text[i] in "?-":
+            prefix = text[i]
+            i += 1
+            while i < n and text[i].isspace():  # AWS's own docs write `"ERROR" - "Exiting"`
+                i += 1
+            if i >= n:
+                raise PatternError(f"Invalid character(s) in term '{prefix}'")
+        test: Callable[[str], bool]
+        literal: str | None = None
+        if text[i] == '"':
+            literal, i = read_quoted(text, i)
+            test = _contains(literal)
+        elif text[i] == "%":
+            end = text.find("%", i + 1)
+            if end < 0:
+                raise PatternError("Invalid filter pattern")
+            test = _searches(compile_regex(text[i + 1 : end]))
+            regex_count += 1
+            i = end + 1
+        else:
+            m = re.compile(r"\S+").match(text, i)
+            assert m is not None
+            word = m.group()
+            if not _BARE_TERM.fullmatch(word):
+                raise PatternError(f"Invalid character(s) in term '{word}'")
+            literal, i = word, m.end()
+            test = _contains(word)
+        if prefix == "?":
+            anys.append(test)
+        elif prefix == "-":
+            nots.append(test)
+        elif literal is not None:
+            musts.append(literal)
+        else:
+            must_regex.append(test)
+    matches = _terms_matcher(tuple(musts), tuple(must_regex), tuple(anys), tuple(nots))
+
+    def match(line: str) -> Match | None:
+        return Match() if matches(line) else None
+
+    return FilterPattern(source, "terms", matches, match, tuple(musts), regex_count)
+
+
+def _searches(regex: re.Pattern[str]) -> Callable[[str], bool]:
+    search = regex.search
+    return lambda line: search(line) is not None
+
+
+def _contains(literal: str) -> Callable[[str], bool]:
+    return lambda line: literal in line
+
+
+def _terms_matcher(
+    musts: tuple[str, ...],
+    regexes: tuple[Callable[[str], bool], ...],
+    anys: tuple[Callable[[str], bool], ...],
+    nots: tuple[Callable[[str], bool], ...],
+) -> Callable[[str], bool]:
+    # Specialised closures for the common shapes: the per-line cost is the whole budget.
+    if not (regexes or anys or nots):
+        if not musts:
+            return lambda line: True
+        if len(musts) == 1:
+            only = musts[0]
+            return lambda line: only in line
+        return lambda line: all(m in line for m in musts)
+
+    def general(line: str) -> bool:
+        for m in musts:
+            if m not in line:
+                return False
+        for r in regexes:
+            if not r(line):
+                return False
+        if anys and not any(a(line) for a in anys):
+            return False
+        return not any(x(line) for x in nots)
+
+    return general

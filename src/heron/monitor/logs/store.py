@@ -1,0 +1,646 @@
+"""The log store: CloudWatch Logs groups, streams and events on SQLite, with metric extraction.
+
+One SQLite file (``<data-dir>/logs.db``, WAL). Every write is one transaction and a call returns
+only after it committed, so an acknowledged event survives ``kill -9``. After each commit the
+events go through the group's metric filters and EMF extraction into the MetricSink.
+Events are ordered by (timestamp, insertion id); paging tokens encode that position.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from heron.monitor.contracts import MetricSink
+from heron.monitor.logs.emf import EmfExtractor
+from heron.monitor.logs.metric_filters import (
+    MAX_FILTERS_PER_GROUP,
+    MetricFilter,
+    apply_filters,
+    build_metric_filter,
+)
+from heron.monitor.logs.patterns import FilterPattern
+from heron.monitor.logs.put_rules import BatchDecision, check_batch
+from heron.monitor.logs.samples import SampleBatch
+from heron.monitor.logs.store_sql import SCHEMA, GroupInfo, StoredEvent, StreamInfo
+from heron.types import Clock, LogEvent
+
+#: Most rows FilterLogEvents examines in one call before returning a nextToken.
+SCAN_BUDGET = 200_000
+_CHUNK = 5_000
+
+
+class LogStoreError(Exception):
+    """Base of the store's errors; ``str(error)`` is AWS's message."""
+
+
+class NotFound(LogStoreError):
+    """The named log group, stream or metric filter does not exist."""
+
+
+class AlreadyExists(LogStoreError):
+    """The named log group or stream already exists."""
+
+
+class InvalidRequest(LogStoreError):
+    """The request breaks a rule (InvalidParameterException)."""
+
+
+class LimitExceeded(LogStoreError):
+    """A per-group quota is full (LimitExceededException)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PutResult:
+    """What PutLogEvents stored: how many events and the rejected ranges."""
+
+    accepted: int
+    decision: BatchDecision
+
+
+@dataclass(frozen=True, slots=True)
+class EventsPage:
+    """GetLogEvents' answer: events ascending plus forward and backward tokens."""
+
+    events: list[StoredEvent]
+    forward_token: str
+    backward_token: str
+
+
+@dataclass(frozen=True, slots=True)
+class FilterPage:
+    """FilterLogEvents' answer: matching events ascending and a token when more remain."""
+
+    events: list[StoredEvent]
+    next_token: str | None
+
+
+def encode_position(prefix: str, ts: int, event_id: int) -> str:
+    """A paging token for the position (ts, id)."""
+    return f"{prefix}/{ts:020d}/{event_id:020d}"
+
+
+def decode_position(token: str, prefixes: str) -> tuple[str, int, int]:
+    """Inverse of ``encode_position``; InvalidRequest for anything else."""
+    parts = token.split("/")
+    if len(parts) != 3 or parts[0] not in prefixes.split(","):
+        raise InvalidRequest("The specified nextToken is invalid.")
+    try:
+        return parts[0], int(parts[1]), int(parts[2])
+    except ValueError as exc:
+        raise InvalidRequest("The specified nextToken is invalid.") from exc
+
+
+class LogStore:
+    """Log groups, streams, events and metric filters on one SQLite file."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        clock: Clock,
+        sink: MetricSink | None = None,
+        synchronous: str = "NORMAL",
+    ) -> None:
+        self.clock = clock
+        self.sink = sink
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL in WAL mode keeps every commit across a process crash (kill -9).
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._batch = SampleBatch()
+        self.emf = EmfExtractor(self._batch)
+        self._filters: dict[int, list[MetricFilter]] = {}
+        self._group_ids: dict[str, int] = {}
+        self._stream_ids: dict[tuple[int, str], int] = {}
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def now_ms(self) -> int:
+        """The clock's time in epoch milliseconds."""
+        return int(self.clock() * 1000)
+
+    # --- groups and streams -------------------------------------------------------------
+
+    def create_group(self, name: str, *, retention_days: int | None = None) -> None:
+        """Create a log group (AlreadyExists if it exists)."""
+        with self._lock:
+            try:
+                self._db.execute(
+                    "INSERT INTO log_groups(name, created_ms, retention_days) VALUES (?,?,?)",
+                    (name, self.now_ms(), retention_days),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists("The specified log group already exists") from exc
+
+    def delete_group(self, name: str) -> None:
+        """Delete a log group with its streams, events and metric filters."""
+        with self._lock:
+            gid = self._group_id(name)
+            self._db.execute("BEGIN IMMEDIATE")
+            for table in ("log_events", "log_streams", "metric_filters"):
+                self._db.execute(f"DELETE FROM {table} WHERE group_id=?", (gid,))
+            self._db.execute("DELETE FROM log_groups WHERE id=?", (gid,))
+            self._db.execute("COMMIT")
+            self._forget_group(name, gid)
+
+    def _forget_group(self, name: str, gid: int) -> None:
+        self._group_ids.pop(name, None)
+        self._filters.pop(gid, None)
+        for key in [k for k in self._stream_ids if k[0] == gid]:
+            del self._stream_ids[key]
+
+    def group(self, name: str) -> GroupInfo:
+        """One group's description (NotFound if absent)."""
+        groups = self.groups(exact=name)
+        if not groups:
+            raise NotFound("The specified log group does not exist.")
+        return groups[0]
+
+    def groups(self, prefix: str | None = None, *, exact: str | None = None) -> list[GroupInfo]:
+        """Groups sorted by name, optionally only those starting with ``prefix``."""
+        sql = (
+            "SELECT g.name, g.created_ms, g.retention_days, g.stored_bytes,"
+            " (SELECT count(*) FROM metric_filters f WHERE f.group_id=g.id) FROM log_groups g"
+        )
+        args: tuple[Any, ...] = ()
+        if exact is not None:
+            sql, args = sql + " WHERE g.name=?", (exact,)
+        elif prefix:
+            sql, args = (
+                sql + " WHERE g.name >= ? AND substr(g.name, 1, ?) = ?",
+                (
+                    prefix,
+                    len(prefix),
+                    prefix,
+                ),
+            )
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY g.name", args).fetchall()
+        return [GroupInfo(*row) for row in rows]
+
+    def set_retention(self, name: str, days: int | None) -> None:
+        """Set (or with None remove) a group's retention in days."""
+        with self._lock:
+            gid = self._group_id(name)
+            self._db.execute("UPDATE log_groups SET retention_days=? WHERE id=?", (days, gid))
+
+    def create_stream(self, group: str, stream: str) -> None:
+        """Create a stream in ``group``."""
+        with self._lock:
+            gid = self._group_id(group)
+            try:
+                self._db.execute(
+                    "INSERT INTO log_streams(group_id, name, created_ms) VALUES (?,?,?)",
+                    (gid, stream, self.now_ms()),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise AlreadyExists("The specified log stream already exists") from exc
+
+    def delete_stream(self, group: str, stream: str) -> None:
+        """Delete a stream and its events."""
+        with self._lock:
+            gid = self._group_id(group)
+            sid = self._stream_id(gid, stream)
+            self._db.execute("BEGIN IMMEDIATE")
+            row = self._db.execute("SELECT stored_bytes FROM log_streams WHERE id=?", (sid,))
+            stored = row.fetchone()[0]
+            self._db.execute("DELETE FROM log_events WHERE stream_id=?", (sid,))
+            self._db.execute("DELETE FROM log_streams WHERE id=?", (sid,))
+            self._db.execute(
+                "UPDATE log_groups SET stored_bytes=stored_bytes-? WHERE id=?", (stored, gid)
+            )
+            self._db.execute("COMMIT")
+            self._stream_ids.pop((gid, stream), None)
+
+    def streams(self, group: str, prefix: str | None = None) -> list[StreamInfo]:
+        """A group's streams sorted by name, optionally only those starting with ``prefix``."""
+        with self._lock:
+            gid = self._group_id(group)
+            rows = self._db.execute(
+                "SELECT name, created_ms, first_event_ms, last_event_ms, last_ingestion_ms,"
+                " stored_bytes FROM log_streams WHERE group_id=? ORDER BY name",
+                (gid,),
+            ).fetchall()
+        return [StreamInfo(*r) for r in rows if prefix is None or r[0].startswith(prefix)]
+
+    def _group_id(self, name: str) -> int:
+        gid = self._group_ids.get(name)
+        if gid is None:
+            row = self._db.execute("SELECT id FROM log_groups WHERE name=?", (name,)).fetchone()
+            if row is None:
+                raise NotFound("The specified log group does not exist.")
+            gid = self._group_ids[name] = int(row[0])
+        return gid
+
+    def _stream_id(self, gid: int, name: str) -> int:
+        sid = self._stream_ids.get((gid, name))
+        if sid is None:
+            row = self._db.execute(
+                "SELECT id FROM log_streams WHERE group_id=? AND name=?", (gid, name)
+            ).fetchone()
+            if row is None:
+                raise NotFound("The specified log stream does not exist.")
+            sid = self._stream_ids[(gid, name)] = int(row[0])
+        return sid
+
+    # --- writing ------------------------------------------------------------------------
+
+    def put_events(self, group: str, stream: str, events: Sequence[tuple[int, str]]) -> PutResult:
+        """PutLogEvents: validate the batch, store the acceptable events, extract metrics."""
+        with self._lock:
+            gid = self._group_id(group)
+            sid = self._stream_id(gid, stream)
+            retention = self._db.execute(
+                "SELECT retention_days FROM log_groups WHERE id=?", (gid,)
+            ).fetchone()[0]
+            now = self.now_ms()
+            try:
+                decision = check_batch(
+                    [e[0] for e in events],
+                    [e[1] for e in events],
+                    now_ms=now,
+                    retention_days=retention,
+                )
+            except ValueError as exc:
+                raise InvalidRequest(str(exc)) from exc
+            kept = list(events[decision.start : decision.end])
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._insert(gid, {sid: kept}, now)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._extract(gid, kept, now)
+        return PutResult(len(kept), decision)
+
+    def ingest(self, events: Sequence[LogEvent]) -> int:
+        """The telemetry sink's path: auto-create groups and streams, skip bad lines, never raise.
+
+        Returns how many events were stored. Events are stored as given (no PutLogEvents age
+        rules: the platform's own logs are always current).
+        """
+        by_group: dict[str, dict[str, list[tuple[int, str]]]] = {}
+        for e in events:
+            if (
+                not isinstance(e.message, str)
+                or not isinstance(e.timestamp_ms, int)
+                or not e.message
+            ):
+                continue
+            by_group.setdefault(e.group, {}).setdefault(e.stream, []).append(
+                (e.timestamp_ms, e.message)
+            )
+        stored = 0
+        with self._lock:
+            now = self.now_ms()
+            try:
+                self._db.execute("BEGIN IMMEDIATE")
+                plan = []
+                for group, streams in by_group.items():
+                    gid = self._ensure_group(group, now)
+                    per_stream = {
+                        self._ensure_stream(gid, s, now): evs for s, evs in streams.items()
+                    }
+                    plan.append((gid, per_stream))
+                for gid, per_stream in plan:
+                    stored += self._insert(gid, per_stream, now)
+                self._db.execute("COMMIT")
+            except sqlite3.Error:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                self._group_ids.clear()
+                self._stream_ids.clear()
+                return 0
+            for gid, per_stream in plan:
+                self._extract(gid, [ev for evs in per_stream.values() for ev in evs], now)
+        return stored
+
+    def _ensure_group(self, name: str, now: int) -> int:
+        try:
+            return self._group_id(name)
+        except NotFound:
+            cur = self._db.execute(
+                "INSERT INTO log_groups(name, created_ms) VALUES (?,?)", (name, now)
+            )
+            gid = self._group_ids[name] = int(cur.lastrowid or 0)
+            return gid
+
+    def _ensure_stream(self, gid: int, name: str, now: int) -> int:
+        try:
+            return self._stream_id(gid, name)
+        except NotFound:
+            cur = self._db.execute(
+                "INSERT INTO log_streams(group_id, name, created_ms) VALUES (?,?,?)",
+                (gid, name, now),
+            )
+            sid = self._stream_ids[(gid, name)] = int(cur.lastrowid or 0)
+            return sid
+
+    def _insert(self, gid: int, per_stream: dict[int, list[tuple[int, str]]], now: int) -> int:
+        """Insert events inside the caller's transaction and update the size/time summaries."""
+        total_bytes = 0
+        count = 0
+        for sid, events in per_stream.items():
+            if not events:
+                continue
+            self._db.executemany(
+                "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
+                " VALUES (?,?,?,?,?)",
+                [(gid, sid, ts, now, msg) for ts, msg in events],
+            )
+            size = sum(len(m) if m.isascii() else len(m.encode()) for _, m in events)
+            first = min(ts for ts, _ in events)
+            last = max(ts for ts, _ in events)
+            self._db.execute(
+                "UPDATE log_streams SET stored_bytes=stored_bytes+?, last_ingestion_ms=?,"
+                " first_event_ms=min(coalesce(first_event_ms, ?), ?),"
+                " last_event_ms=max(coalesce(last_event_ms, ?), ?) WHERE id=?",
+                (size, now, first, first, last, last, sid),
+            )
+            total_bytes += size
+            count += len(events)
+        self._db.execute(
+            "UPDATE log_groups SET stored_bytes=stored_bytes+? WHERE id=?", (total_bytes, gid)
+        )
+        return count
+
+    def _extract(self, gid: int, events: list[tuple[int, str]], now: int) -> None:
+        """Run metric filters and EMF over committed events; extraction never fails a put."""
+        if not events:
+            return
+        try:
+            filters = self._group_filters(gid)
+            if filters:
+                apply_filters(filters, events, self._batch)
+            self.emf.extract(events, now_ms=now)
+            self._batch.flush(self.sink)
+        except Exception:
+            self.emf.stats.validation_errors += 1
+            self._batch.flush(None)
+
+    # --- metric filters -----------------------------------------------------------------
+
+    def put_metric_filter(
+        self, group: str, name: str, pattern: str, transformations: Sequence[dict[str, Any]]
+    ) -> MetricFilter:
+        """Create or replace a metric filter (PatternError / FilterDefinitionError / limits)."""
+        with self._lock:
+            gid = self._group_id(group)
+            existing = self._db.execute(
+                "SELECT created_ms FROM metric_filters WHERE group_id=? AND name=?", (gid, name)
+            ).fetchone()
+            if existing is None:
+                (count,) = self._db.execute(
+                    "SELECT count(*) FROM metric_filters WHERE group_id=?", (gid,)
+                ).fetchone()
+                if count >= MAX_FILTERS_PER_GROUP:
+                    raise LimitExceeded("Resource limit exceeded.")
+            mf = build_metric_filter(name, pattern, transformations, self.now_ms())
+            self._db.execute(
+                "INSERT OR REPLACE INTO metric_filters(group_id, name, pattern, transformations,"
+                " created_ms) VALUES (?,?,?,?,?)",
+                (gid, name, pattern, orjson.dumps(list(transformations)).decode(), mf.created_ms),
+            )
+            self._filters.pop(gid, None)
+            return mf
+
+    def delete_metric_filter(self, group: str, name: str) -> None:
+        """Delete a metric filter (NotFound if absent)."""
+        with self._lock:
+            gid = self._group_id(group)
+            cur = self._db.execute(
+                "DELETE FROM metric_filters WHERE group_id=? AND name=?", (gid, name)
+            )
+            if cur.rowcount == 0:
+                raise NotFound("The specified resource does not exist.")
+            self._filters.pop(gid, None)
+
+    def metric_filters(self, group: str | None = None) -> list[tuple[str, MetricFilter]]:
+        """(group name, filter) pairs sorted by group then filter name."""
+        sql = (
+            "SELECT g.name, f.name, f.pattern, f.transformations, f.created_ms FROM metric_filters f"
+            " JOIN log_groups g ON g.id=f.group_id"
+        )
+        with self._lock:
+            if group is not None:
+                self._group_id(group)
+                rows = self._db.execute(sql + " WHERE g.name=? ORDER BY f.name", (group,))
+            else:
+                rows = self._db.execute(sql + " ORDER BY g.name, f.name")
+            rows_list = rows.fetchall()
+        return [(g, build_metric_filter(n, p, orjson.loads(t), c)) for g, n, p, t, c in rows_list]
+
+    def _group_filters(self, gid: int) -> list[MetricFilter]:
+        filters = self._filters.get(gid)
+        if filters is None:
+            rows = self._db.execute(
+                "SELECT name, pattern, transformations, created_ms FROM metric_filters"
+                " WHERE group_id=? ORDER BY name",
+                (gid,),
+            ).fetchall()
+            filters = [build_metric_filter(n, p, orjson.loads(t), c) for n, p, t, c in rows]
+            self._filters[gid] = filters
+        return filters
+
+    # --- reading ------------------------------------------------------------------------
+
+    def get_events(
+        self,
+        group: str,
+        stream: str,
+        *,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 10_000,
+        token: str | None = None,
+        start_from_head: bool = False,
+    ) -> EventsPage:
+        """GetLogEvents: one stream's events in time order (start inclusive, end exclusive)."""
+        with self._lock:
+            sid = self._stream_id(self._group_id(group), stream)
+            where: list[str] = ["stream_id=?"]
+            args: list[Any] = [sid]
+            if start_ms is not None:
+                where.append("ts>=?")
+                args.append(start_ms)
+            if end_ms is not None:
+                where.append("ts<?")
+                args.append(end_ms)
+            forward = start_from_head
+            if token is not None:
+                direction, ts, eid = decode_position(token, "f,b")
+                forward = direction == "f"
+                if forward:
+                    where.append("ts >= ? AND (ts > ? OR id > ?)")
+                else:
+                    where.append("ts <= ? AND (ts < ? OR id < ?)")
+                args += [ts, ts, eid]
+            order = "ASC" if forward else "DESC"
+            rows = self._db.execute(
+                "SELECT ts, ingest_ms, message, id FROM log_events WHERE "
+                + " AND ".join(where)
+                + f" ORDER BY ts {order}, id {order} LIMIT ?",
+                (*args, limit),
+            ).fetchall()
+        if not forward:
+            rows.reverse()
+        events = [StoredEvent(stream, ts, ing, msg, eid) for ts, ing, msg, eid in rows]
+        if events:
+            first, last = events[0], events[-1]
+            return EventsPage(
+                events,
+                encode_position("f", last.timestamp_ms, last.event_id),
+                encode_position("b", first.timestamp_ms, first.event_id),
+            )
+        if token is not None:
+            _, ts, eid = decode_position(token, "f,b")
+            return EventsPage([], encode_position("f", ts, eid), encode_position("b", ts, eid))
+        return EventsPage([], encode_position("f", 0, 0), encode_position("b", 0, 0))
+
+    def filter_events(
+        self,
+        group: str,
+        *,
+        pattern: FilterPattern | None = None,
+        stream_names: Sequence[str] | None = None,
+        stream_prefix: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        limit: int = 10_000,
+        token: str | None = None,
+    ) -> FilterPage:
+        """FilterLogEvents: matching events across streams, ascending (start/end inclusive)."""
+        matches = pattern.matches if pattern is not None else None
+        out: list[StoredEvent] = []
+        scanned = 0
+        position = decode_position(token, "n")[1:] if token else None
+        for rows in self._scan(
+            group, pattern, stream_names, stream_prefix, start_ms, end_ms, position
+        ):
+            for ts, ing, msg, eid, sname in rows:
+                scanned += 1
+                position = (ts, eid)
+                if matches is None or matches(msg):
+                    out.append(StoredEvent(sname, ts, ing, msg, eid))
+                    if len(out) >= limit:
+                        return FilterPage(out, encode_position("n", ts, eid))
+            if scanned >= SCAN_BUDGET and position is not None:
+                return FilterPage(out, encode_position("n", *position))
+        return FilterPage(out, None)
+
+    def _scan(
+        self,
+        group: str,
+        pattern: FilterPattern | None,
+        stream_names: Sequence[str] | None,
+        stream_prefix: str | None,
+        start_ms: int | None,
+        end_ms: int | None,
+        position: tuple[int, int] | None,
+    ) -> Iterator[list[tuple[int, int, str, int, str]]]:
+        """Chunks of (ts, ingest, message, id, stream name) rows in (ts, id) order."""
+        with self._lock:
+            gid = self._group_id(group)
+            streams = {
+                sid: name
+                for sid, name in self._db.execute(
+                    "SELECT id, name FROM log_streams WHERE group_id=?", (gid,)
+                )
+                if (stream_names is None or name in stream_names)
+                and (stream_prefix is None or name.startswith(stream_prefix))
+            }
+        if not streams:
+            return
+        where: list[str] = ["group_id=?"]
+        args: list[Any] = [gid]
+        if stream_names is not None or stream_prefix is not None:
+            where.append(f"stream_id IN ({','.join('?' * len(streams))})")
+            args += list(streams)
+        if start_ms is not None:
+            where.append("ts>=?")
+            args.append(start_ms)
+        if end_ms is not None:
+            where.append("ts<=?")
+            args.append(end_ms)
+        if pattern is not None:
+            # The pattern's required literals run inside SQLite, so most lines never reach Python.
+            for literal in pattern.required:
+                if pattern.kind == "json":
+                    where.append("(instr(message, ?) > 0 OR instr(message, '\\') > 0)")
+                else:
+                    where.append("instr(message, ?) > 0")
+                args.append(literal)
+        sql = (
+            "SELECT ts, ingest_ms, message, id, stream_id FROM log_events WHERE "
+            + " AND ".join(where)
+            # The plain ``ts >= ?`` lets SQLite seek the (group_id, ts) index to the position.
+            + " AND ts >= ? AND (ts > ? OR id > ?) ORDER BY ts, id LIMIT ?"
+        )
+        pos = position if position is not None else (-(2**62), -1)
+        while True:
+            with self._lock:
+                rows = self._db.execute(sql, (*args, pos[0], pos[0], pos[1], _CHUNK)).fetchall()
+            if not rows:
+                return
+            yield [(ts, ing, msg, eid, streams[sid]) for ts, ing, msg, eid, sid in rows]
+            last = rows[-1]
+            pos = (last[0], last[3])
+            if len(rows) < _CHUNK:
+                return
+
+    def scan_events(
+        self, groups: Sequence[str], start_ms: int, end_ms: int
+    ) -> Iterator[tuple[str, str, int, int, str]]:
+        """(group, stream, ts, ingest ms, message) for Insights, ascending per group, inclusive."""
+        for group in groups:
+            for rows in self._scan(group, None, None, None, start_ms, end_ms, None):
+                for ts, ing, msg, _eid, sname in rows:
+                    yield group, sname, ts, ing, msg
+
+    # --- retention ----------------------------------------------------------------------
+
+    def expire(self, now_ms: int) -> int:
+        """Delete events older than their group's retention; returns how many were deleted."""
+        deleted = 0
+        with self._lock:
+            groups = self._db.execute(
+                "SELECT id, retention_days FROM log_groups WHERE retention_days IS NOT NULL"
+            ).fetchall()
+            for gid, days in groups:
+                cutoff = now_ms - int(days) * 86_400_000
+                self._db.execute("BEGIN IMMEDIATE")
+                sizes = self._db.execute(
+                    "SELECT stream_id, sum(length(CAST(message AS BLOB))) FROM log_events"
+                    " WHERE group_id=? AND ts<? GROUP BY stream_id",
+                    (gid, cutoff),
+                ).fetchall()
+                cur = self._db.execute(
+                    "DELETE FROM log_events WHERE group_id=? AND ts<?", (gid, cutoff)
+                )
+                deleted += cur.rowcount
+                for sid, size in sizes:
+                    self._db.execute(
+                        "UPDATE log_streams SET stored_bytes=max(0, stored_bytes-?) WHERE id=?",
+                        (size, sid),
+                    )
+                self._db.execute(
+                    "UPDATE log_groups SET stored_bytes=max(0, stored_bytes-?) WHERE id=?",
+                    (sum(s for _, s in sizes), gid),
+                )
+                self._db.execute("COMMIT")
+        return deleted

@@ -1,0 +1,1 @@
+"""The metric store, its statistics, and GetMetricData planning."""

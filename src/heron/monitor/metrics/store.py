@@ -1,0 +1,344 @@
+"""The metric store: CloudWatch's data model, aggregated at ingest, durable on SQLite.
+
+``MetricStore`` implements ``MetricSink`` and ``MetricQueries``. A put is aggregated with numpy
+into per-cell deltas (``ingest``), appended to the SQLite journal and only then applied to the
+in-memory cells (``memtable``); concurrent puts from many threads share one transaction (group
+commit) and each returns once its data is committed, so an acknowledged datapoint survives
+``kill -9`` (WAL; ``synchronous=NORMAL`` protects against process death, ``FULL`` also against
+power loss). A flush merges the in-memory cells into the ``cells`` table and trims the journal;
+``compact`` also rolls cells up and drops expired ones on CloudWatch's schedule. Queries merge
+stored and in-memory cells into periods and evaluate statistics over them (``periods``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from heron.monitor.contracts import MetricId, Sample
+from heron.monitor.metrics import model, retention
+from heron.monitor.metrics.db import MetricDB, cell_rows, cellset_from_rows
+from heron.monitor.metrics.index import MetricIndex
+from heron.monitor.metrics.ingest import Delta, SampleBatch, aggregate, unpack_cell_key
+from heron.monitor.metrics.memtable import MemTable
+from heron.monitor.metrics.periods import CellSet, PeriodView
+from heron.monitor.metrics.rollup import roll_up
+from heron.monitor.metrics.statistics import Statistic, parse_statistic
+from heron.types import Clock
+
+#: ListMetrics hides metrics without data for this long.
+LIST_VISIBLE_S = 14 * retention.DAY
+_ROLLUP_CHUNK = 50_000
+
+
+class MetricStore:
+    """CloudWatch-model metric storage and queries under ``<data_dir>/metrics.db``."""
+
+    def __init__(
+        self,
+        data_dir: Path | str,
+        *,
+        clock: Clock = time.time,
+        synchronous: str = "NORMAL",
+        flush_cells: int = 200_000,
+        flush_interval_s: float = 30.0,
+    ) -> None:
+        self._clock = clock
+        self._db = MetricDB(Path(data_dir) / "metrics.db", synchronous=synchronous)
+        self._index = MetricIndex()
+        self._mem = MemTable()
+        self._lock = threading.RLock()  # index, memtable, reader connection
+        self._write_lock = threading.Lock()  # the writer role: group-commit leader, flush, compact
+        self._queue_lock = threading.Lock()
+        self._queue: list[Delta] = []
+        self._unpersisted: list[tuple[int, str]] = []
+        self._journal_upto = 0
+        self._flush_cells = flush_cells
+        self._flush_interval_s = flush_interval_s
+        self._last_flush = clock()
+        self._load()
+
+    def _load(self) -> None:
+        for mid, key, units, seen in self._db.metrics():
+            self._index.restore(mid, key, units, seen)
+        for jid, at, blob in self._db.journal():
+            delta = Delta.decode(blob)
+            self._mem.apply(delta)
+            self._index.touch(np.unique(delta.cells >> 36), at)
+            self._journal_upto = jid
+
+    # -- ingestion -------------------------------------------------------------------------
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        """Store validated samples; returns once they are committed."""
+        batch = SampleBatch()
+        for x in samples:
+            key = model.metric_key(x.namespace, x.name, x.dimensions)
+            unit = model.UNIT_CODES[x.unit]
+            level = retention.level_for_resolution(x.storage_resolution)
+            if x.values:
+                batch.add_values(key, unit, x.timestamp_ms, level, x.values, x.counts or None)
+            elif x.statistic_set is not None:
+                batch.add_statistic_set(key, unit, x.timestamp_ms, level, x.statistic_set)
+        self.put_batch(batch)
+
+    def put_batch(self, batch: SampleBatch) -> None:
+        """Store a column-wise batch (the fast path); returns once it is committed."""
+        if not len(batch):
+            return
+        with self._lock:
+            mids = self._metric_ids(batch.keys)
+        self._commit(aggregate(batch, lambda _: mids))
+
+    def _metric_ids(self, keys: list[str]) -> np.ndarray:
+        get = self._index.get
+        ids = [get(k) for k in keys]
+        if None in ids:
+            for i, found in enumerate(ids):
+                if found is None:
+                    before = len(self._index)
+                    ids[i] = mid = self._index.add(keys[i])
+                    if mid >= before:
+                        self._unpersisted.append((mid, keys[i]))
+        return np.asarray(ids, np.int64)
+
+    def _commit(self, delta: Delta) -> None:
+        with self._queue_lock:
+            self._queue.append(delta)
+        with self._write_lock:
+            if not delta.done:
+                self._lead()
+            if self._flush_due():
+                self._flush_locked()
+        if delta.error is not None:
+            raise delta.error
+
+    def _lead(self) -> None:
+        """As group-commit leader: write every queued delta in one transaction, then apply."""
+        with self._queue_lock:
+            group, self._queue = self._queue, []
+        with self._lock:
+            new, self._unpersisted = self._unpersisted, []
+        now = self._clock()
+        try:
+            last = self._db.append([d.encode() for d in group], new, int(now))
+        except BaseException as exc:
+            with self._lock:
+                self._unpersisted = new + self._unpersisted
+            for d in group:
+                d.error, d.done = exc, True
+            return
+        with self._lock:
+            for d in group:
+                self._mem.apply(d)
+                self._index.touch(np.unique(d.cells >> 36), int(now))
+            self._journal_upto = last
+        for d in group:
+            d.done = True
+
+    # -- flush, roll-up, retention ---------------------------------------------------------
+
+    def _flush_due(self) -> bool:
+        if not self._mem.size:
+            return False
+        return (
+            self._mem.size >= self._flush_cells
+            or self._mem.bucket_count >= 8 * self._flush_cells
+            or self._clock() - self._last_flush >= self._flush_interval_s
+        )
+
+    def flush(self) -> None:
+        """Merge in-memory cells into the database and trim the journal."""
+        with self._write_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        self._last_flush = self._clock()
+        with self._lock:
+            if not self._mem.size:
+                return
+            packed, cells = self._mem.drain()
+            upto = self._journal_upto
+            series, levels, _ = unpack_cell_key(packed)
+            mids = np.unique(series // model.UNIT_SLOTS).tolist()
+            states = [(mid, *self._index.state(mid)) for mid in mids]
+        rows = cell_rows(series, levels, cells)
+        # Stage the upserts outside the state lock (readers keep their snapshot), then commit
+        # and drop the memory copy atomically with respect to queries: nothing counted twice.
+        self._db.stage_merge(rows, states, upto)
+        with self._lock:
+            try:
+                self._db.commit()
+            except BaseException:
+                self._db.rollback()
+                raise
+            self._mem.clear()
+
+    def compact(self, now_ms: int | None = None) -> None:
+        """Flush, roll expired cells up a level, and drop cells past 455 days."""
+        now_s = int(self._clock() if now_ms is None else now_ms / 1000)
+        with self._write_lock:
+            self._flush_locked()
+            for level in range(len(retention.LEVEL_WIDTH) - 1):
+                cutoff = retention.rollup_cutoff(level, now_s)
+                width = retention.LEVEL_WIDTH[level + 1]
+                while True:
+                    rows = self._db.level_cells(level, cutoff, _ROLLUP_CHUNK)
+                    if not rows:
+                        break
+                    series = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+                    cells = cellset_from_rows([r[1:] for r in rows])
+                    out_series, merged = roll_up(series, cells, width)
+                    out_levels = np.full(len(out_series), level + 1, np.int64)
+                    self._db.rollup(
+                        cell_rows(out_series, out_levels, merged),
+                        level,
+                        [(r[0], r[1]) for r in rows],
+                    )
+            last = len(retention.LEVEL_WIDTH) - 1
+            self._db.expire(last, retention.rollup_cutoff(last, now_s))
+
+    def close(self) -> None:
+        """Flush and close the database."""
+        with self._write_lock:
+            self._flush_locked()
+            self._db.close()
+
+    # -- queries ---------------------------------------------------------------------------
+
+    def _series_ids(self, metric: MetricId, unit: str | None) -> list[tuple[int, int]]:
+        """(series id, unit code) pairs of a metric, all units or just ``unit``."""
+        mid = self._index.get(model.metric_key(metric.namespace, metric.name, metric.dimensions))
+        if mid is None:
+            return []
+        if unit is None:
+            codes = self._index.units(mid)
+        else:
+            code = model.UNIT_CODES.get(unit)
+            codes = [] if code is None else [code]
+        return [(mid * model.UNIT_SLOTS + c, c) for c in codes]
+
+    def _cells(self, series: list[int], t0: int, t1: int) -> CellSet:
+        parts = [self._db.read(sid, t0, t1) for sid in series]
+        _, mem = self._mem.select(np.asarray(series, np.int64), t0, t1)
+        return CellSet.concat([*parts, mem])
+
+    def _window(self, start_ms: int, end_ms: int, period_s: int) -> tuple[int, int] | None:
+        now_s = int(self._clock())
+        start_s = start_ms // 1000
+        if period_s <= 0 or not retention.period_allowed(period_s, start_s, now_s):
+            return None
+        t0 = retention.round_start(start_ms, period_s, now_s)
+        t1 = retention.end_second(end_ms)
+        return (t0, t1) if t1 > t0 else None
+
+    def series(
+        self,
+        metric: MetricId,
+        *,
+        start_ms: int,
+        end_ms: int,
+        period_s: int,
+        statistic: str,
+        unit: str | None = None,
+    ) -> tuple[list[int], list[float]]:
+        """One statistic per period with data (period-start ms ascending, values).
+
+        Without ``unit`` all units of the metric are merged. Raises ``StatisticError`` (a
+        ``ValueError``) for a statistic CloudWatch would not accept.
+        """
+        stat = parse_statistic(statistic)
+        window = self._window(start_ms, end_ms, period_s)
+        if window is None:
+            return [], []
+        with self._lock:
+            sids = [sid for sid, _ in self._series_ids(metric, unit)]
+            cells = self._cells(sids, *window) if sids else CellSet.empty()
+        view = PeriodView(cells, window[0], period_s)
+        values = view.evaluate(stat)
+        ok = ~np.isnan(values)
+        return (view.timestamps_s[ok] * 1000).tolist(), values[ok].tolist()
+
+    def statistics(
+        self,
+        metric: MetricId,
+        *,
+        start_ms: int,
+        end_ms: int,
+        period_s: int,
+        statistics: Sequence[str],
+        unit: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """GetMetricStatistics datapoints, one per period per unit.
+
+        Each is ``{"Timestamp": ms, "Unit": u, "<Basic>": v, "ExtendedStatistics": {...}}``;
+        an extended statistic that is unavailable (negative values, unbucketed statistic sets,
+        empty range) is left out.
+        """
+        stats: list[Statistic] = [parse_statistic(s) for s in statistics]
+        window = self._window(start_ms, end_ms, period_s)
+        if window is None:
+            return []
+        with self._lock:
+            pairs = self._series_ids(metric, unit)
+            per_unit = [(code, self._cells([sid], *window)) for sid, code in pairs]
+        out: list[dict[str, Any]] = []
+        for code, cells in per_unit:
+            view = PeriodView(cells, window[0], period_s)
+            if not len(view):
+                continue
+            columns = [(s, view.evaluate(s).tolist()) for s in stats]
+            for i, ts in enumerate(view.timestamps_s.tolist()):
+                point: dict[str, Any] = {"Timestamp": ts * 1000, "Unit": model.UNITS[code]}
+                extended: dict[str, float] = {}
+                for stat, values in columns:
+                    v = values[i]
+                    if v != v:  # NaN: not available for this period
+                        continue
+                    if stat.basic:
+                        point[stat.name] = v
+                    else:
+                        extended[stat.name] = v
+                if extended:
+                    point["ExtendedStatistics"] = extended
+                out.append(point)
+        return out
+
+    def list_metrics(
+        self,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        dimension_filters: Sequence[tuple[str, str | None]] = (),
+        active_since_ms: int | None = None,
+        after: MetricId | None = None,
+        limit: int | None = None,
+    ) -> list[MetricId]:
+        """Metrics matching the filters, sorted; ``after``/``limit`` page through them.
+
+        Metrics without data for two weeks are hidden, as ListMetrics hides them.
+        """
+        now_s = int(self._clock())
+        seen_since = now_s - LIST_VISIBLE_S
+        if active_since_ms is not None:
+            seen_since = max(seen_since, active_since_ms // 1000)
+        after_key = (
+            None
+            if after is None
+            else model.metric_key(after.namespace, after.name, after.dimensions)
+        )
+        with self._lock:
+            keys = self._index.select(
+                namespace=namespace,
+                name=name,
+                dimension_filters=dimension_filters,
+                seen_since_s=seen_since,
+                after=after_key,
+                limit=limit,
+            )
+        return [MetricId(*model.parse_key(k)) for k in keys]
