@@ -16,8 +16,9 @@ from typing import Any
 
 from heron.errors import ConfigError
 from heron.monitor.app import Readiness, create_monitor_app
+from heron.monitor.service import Monitor
 from heron.settings import ResolvedSettings
-from heron.telemetry.sink import SqliteSink
+from heron.telemetry.sink import MemorySink
 from heron.types import Event, FunctionSpec
 
 log = logging.getLogger("heron")
@@ -57,11 +58,8 @@ def invoke_once(settings: ResolvedSettings, function: str, event: Event) -> int:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     _prepare_tables(settings).close()  # creates the tables file on first use
     env = function_environment(settings, management_key=secrets.token_urlsafe(24))
-    sink = SqliteSink(settings.data_dir.resolve() / "telemetry.db")
-    try:
-        return run_invoke(spec, event, env, sink=sink)
-    finally:
-        sink.close()
+    # Like `sam local invoke`, the invocation's logs go to the terminal, not to the monitor.
+    return run_invoke(spec, event, env, sink=MemorySink())
 
 
 def _prepare_tables(settings: ResolvedSettings) -> Any:
@@ -105,21 +103,24 @@ async def run_up(
 
     data_dir = settings.data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    readiness = Readiness(("tables", "telemetry", "runtime", "gateway"))
+    readiness = Readiness(("monitor", "tables", "runtime", "gateway"))
     host, port, monitor_port = (
         str(settings["host"]),
         int(settings["port"]),
         int(settings["monitor_port"]),
     )
 
-    monitor = create_monitor_app(
-        readiness, info=lambda: {"dataDir": str(data_dir), "applicationPort": port}
+    monitor = await asyncio.to_thread(Monitor, data_dir, region=str(settings["region"]))
+    monitor_app = create_monitor_app(
+        readiness,
+        info=lambda: {"dataDir": str(data_dir), "applicationPort": port, **monitor.info()},
+        aws=monitor.aws,
     )
-    monitor_server = await serve(monitor, host, monitor_port)
+    monitor_server = await serve(monitor_app, host, monitor_port)
+    readiness.mark_ready("monitor")
     database = await asyncio.to_thread(_prepare_tables, settings)
     readiness.mark_ready("tables")
-    sink = SqliteSink(data_dir / "telemetry.db")
-    readiness.mark_ready("telemetry")
+    sink = monitor.sink
 
     management_key = secrets.token_urlsafe(24)
     runtime = LambdaRuntime(
@@ -137,9 +138,12 @@ async def run_up(
     gateway_server = await serve(app, host, port, ws_max_size=config.ws_message_limit_bytes)
     readiness.mark_ready("gateway")
     if announce:
-        _announce(settings, data_dir)
+        _announce(settings, data_dir, monitor)
 
-    tasks = [asyncio.create_task(_sweep_ttl(database, stop))]
+    tasks = [
+        asyncio.create_task(_sweep_ttl(database, stop)),
+        asyncio.create_task(monitor.run_housekeeping(stop)),
+    ]
     if demo:
         from heron.load.demo import run_demo
 
@@ -159,7 +163,7 @@ async def run_up(
         await gateway_server.stop()
         await runtime.close()
         await monitor_server.stop()
-        sink.close()
+        await asyncio.to_thread(monitor.close)
         database.close()
 
 
@@ -186,11 +190,16 @@ def gateway_config(
     )
 
 
-def _announce(settings: ResolvedSettings, data_dir: Path) -> None:
+def _announce(settings: ResolvedSettings, data_dir: Path, monitor: Monitor) -> None:
     host, port, mport = settings["host"], settings["port"], settings["monitor_port"]
+    credentials = data_dir / "credentials"
     print(
         f"heron: application API  http://{host}:{port}  (WebSocket ws://{host}:{port}/ws)\n"
         f"heron: monitor          http://{host}:{mport}/health\n"
+        f"heron: AWS API          http://{host}:{mport}  (CloudWatch, CloudWatch Logs)\n"
+        f"heron:   access key {monitor.credentials.access_key_id}; the secret is in {credentials}\n"
+        f"heron:   AWS_SHARED_CREDENTIALS_FILE={credentials} AWS_PROFILE=heron \\\n"
+        f"heron:     aws --endpoint-url http://{host}:{mport} cloudwatch list-metrics\n"
         f"heron: data directory   {data_dir}\n"
         f"heron: {len(settings.functions)} functions; press Ctrl-C to stop",
         file=sys.stderr,

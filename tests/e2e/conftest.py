@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -97,6 +99,22 @@ def stop_heron(heron: Heron) -> None:
         except subprocess.TimeoutExpired:
             heron.process.kill()
             heron.process.wait()
+
+
+def aws_client(heron: Heron, service: str) -> Any:
+    """A boto3 client for the monitor's AWS API, signed with the instance's own credentials."""
+    import boto3
+
+    session = boto3.session.Session()
+    creds = configparser.ConfigParser()
+    creds.read(heron.data_dir / "credentials")
+    return session.client(
+        service,
+        endpoint_url=heron.monitor_url,
+        region_name="us-east-1",
+        aws_access_key_id=creds["heron"]["aws_access_key_id"],
+        aws_secret_access_key=creds["heron"]["aws_secret_access_key"],
+    )
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,7 @@ import orjson
 import pytest
 import websockets
 
-from heron.telemetry.sink import read_log_events, read_metric_datums
-
-from .conftest import CONFIG, Heron, start_heron, stop_heron
+from .conftest import CONFIG, Heron, aws_client, start_heron, stop_heron
 
 T = TypeVar("T")
 
@@ -29,6 +27,18 @@ def eventually(check: Callable[[], T], timeout: float = 8.0) -> T:
         if result or time.monotonic() > deadline:
             return result
         time.sleep(0.1)
+
+
+def log_messages(heron: Heron, group: str, pattern: str = "") -> list[str]:
+    """Messages in ``group`` matching a CloudWatch filter pattern, read back through boto3."""
+    logs = aws_client(heron, "logs")
+    try:
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=group, filterPattern=pattern
+        )
+        return [e["message"] for page in pages for e in page["events"]]
+    except logs.exceptions.ResourceNotFoundException:
+        return []
 
 
 def sign_up(heron: Heron, name: str | None = None) -> tuple[str, str]:
@@ -257,11 +267,7 @@ def test_user_declared_function_is_served_with_cold_then_warm_start(heron: Heron
     assert 0 < first.json()["remaining"] <= 3000 and second.status_code == 200
 
     def reports() -> list[str]:
-        return [
-            e.message
-            for e in read_log_events(heron.data_dir / "telemetry.db", "/aws/lambda/ping")
-            if e.message.startswith("REPORT")
-        ]
+        return log_messages(heron, "/aws/lambda/ping", "REPORT")
 
     lines = eventually(lambda: len(reports()) >= 2 and reports())
     assert "Init Duration" in lines[0] and "Init Duration" not in lines[1]
@@ -272,13 +278,11 @@ def test_timeout_kills_the_invocation_with_aws_message(heron: Heron) -> None:
     assert r.status_code >= 500
     assert r.json()["message"] in ("Internal Server Error", "Service Unavailable")
 
-    def timed_out() -> bool:
-        return any(
-            "Task timed out after 1.00 seconds" in e.message
-            for e in read_log_events(heron.data_dir / "telemetry.db", "/aws/lambda/slowFunction")
+    assert eventually(
+        lambda: log_messages(
+            heron, "/aws/lambda/slowFunction", '"Task timed out after 1.00 seconds"'
         )
-
-    assert eventually(timed_out)
+    )
 
 
 def test_stage_throttling_answers_429(tmp_path: Path) -> None:
@@ -300,40 +304,58 @@ def test_stage_throttling_answers_429(tmp_path: Path) -> None:
     assert throttled.json() == {"message": "Too Many Requests"}
 
 
-def test_seed_log_records_and_platform_metrics_are_emitted(heron: Heron) -> None:
-    sign_up(heron)
-    db = heron.data_dir / "telemetry.db"
+def test_seed_log_records_and_every_metric_are_queryable_through_the_aws_api(
+    heron: Heron,
+) -> None:
+    _, token_a = sign_up(heron)
+    b, _ = sign_up(heron)
+    r = httpx.post(
+        f"{heron.base_url}/messages",
+        headers=auth(token_a),
+        json={"to": b, "text": "metrics please", "clientMessageId": "metrics-1"},
+    )
+    assert r.status_code == 201
 
-    def info_records() -> list[dict[str, Any]]:
-        out = []
-        for e in read_log_events(db, "/aws/lambda/createUser"):
-            if e.message.startswith("{"):
-                record = orjson.loads(e.message)
-                if record.get("level") == "INFO":
-                    out.append(record)
-        return out
-
-    [record, *_] = eventually(info_records)
+    info = eventually(lambda: log_messages(heron, "/aws/lambda/createUser", '{ $.level = "INFO" }'))
+    record = orjson.loads(info[0])
     assert set(record) >= {
         "level", "timestamp", "function", "requestId", "userId", "action", "duration", "status",
     }  # fmt: skip
     access = eventually(
-        lambda: [
-            orjson.loads(e.message) for e in read_log_events(db) if '"httpMethod"' in e.message
-        ]
+        lambda: log_messages(
+            heron, "/aws/apigateway/local-http/access", '{ $.httpMethod = "POST" }'
+        )
     )
-    assert set(access[0]) >= {
+    assert set(orjson.loads(access[0])) >= {
         "requestId", "ip", "caller", "requestTime", "httpMethod", "resourcePath", "status",
         "protocol", "responseLength", "integrationError",
     }  # fmt: skip
-    for namespace, name in [
-        ("AWS/Lambda", "Invocations"),
-        ("AWS/Lambda", "Duration"),
-        ("AWS/Lambda", "MemoryUsed"),
-        ("AWS/ApiGateway", "Count"),
-        ("AWS/ApiGateway", "Latency"),
+
+    cloudwatch = aws_client(heron, "cloudwatch")
+    wanted = [
+        ("AWS/Lambda", "Invocations"), ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Duration"),
+        ("AWS/Lambda", "MemoryUsed"), ("AWS/Lambda", "ConcurrentExecutions"),
+        ("AWS/ApiGateway", "Count"), ("AWS/ApiGateway", "5XXError"), ("AWS/ApiGateway", "Latency"),
         ("AWS/DynamoDB", "SuccessfulRequestLatency"),
         ("AWS/DynamoDB", "ConsumedWriteCapacityUnits"),
-    ]:
-        found = eventually(lambda ns=namespace, n=name: list(read_metric_datums(db, ns, n)))
-        assert found, (namespace, name)
+        ("Heron", "MessagesSent"), ("Heron", "NotificationsCreated"),
+    ]  # fmt: skip
+    now = time.time()
+    for namespace, name in wanted:
+        metrics = eventually(
+            lambda ns=namespace, n=name: cloudwatch.list_metrics(Namespace=ns, MetricName=n)[
+                "Metrics"
+            ]
+        )
+        assert metrics, (namespace, name)
+        result = cloudwatch.get_metric_data(
+            MetricDataQueries=[
+                {
+                    "Id": "m",
+                    "MetricStat": {"Metric": metrics[0], "Period": 60, "Stat": "SampleCount"},
+                }
+            ],
+            StartTime=now - 600,
+            EndTime=now + 60,
+        )["MetricDataResults"][0]
+        assert result["Values"] and result["Values"][0] > 0, (namespace, name, result)

@@ -1,4 +1,4 @@
-"""The monitor port's ASGI app: ``/health`` now; the AWS-compatible API and dashboard mount here."""
+"""The monitor port's ASGI app: ``/health``, and the AWS-compatible API on ``POST /``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from heron.awsapi.app import is_aws_request
 
 
 class Readiness:
@@ -32,10 +35,27 @@ class Readiness:
         return {c: ("starting" if c in self._pending else "ready") for c in self._components}
 
 
+class MonitorPortApp:
+    """Sends AWS API calls (signed ``POST /`` and ``/service/...``) to the AWS app, the rest to ``pages``."""
+
+    def __init__(self, pages: ASGIApp, aws: Any | None) -> None:
+        self.pages = pages
+        self.aws = aws
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.aws is not None and is_aws_request(dict(scope)):
+            # The AWS app types scopes as plain dicts; ASGI hands it the same mapping.
+            await self.aws(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
+
+
 def create_monitor_app(
-    readiness: Readiness, info: Callable[[], Mapping[str, Any]] | None = None
-) -> Starlette:
-    """Build the monitor port's app: ``GET /health`` is 200 once everything is ready, else 503."""
+    readiness: Readiness,
+    info: Callable[[], Mapping[str, Any]] | None = None,
+    aws: Any | None = None,
+) -> MonitorPortApp:
+    """The monitor port's app: ``GET /health`` (200 once everything is ready, else 503) and ``aws``."""
 
     async def health(request: Request) -> JSONResponse:
         body: dict[str, Any] = {
@@ -46,4 +66,5 @@ def create_monitor_app(
             body.update(info())
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
-    return Starlette(routes=[Route("/health", health, methods=["GET"])])
+    pages = Starlette(routes=[Route("/health", health, methods=["GET"])])
+    return MonitorPortApp(pages, aws)

@@ -1,0 +1,72 @@
+"""The monitor as one object: its stores, their housekeeping and the AWS-compatible API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from heron.awsapi.app import AwsApp, create_aws_app
+from heron.awsapi.cloudwatch_ops import cloudwatch_operations
+from heron.awsapi.credentials import Credentials, load_or_create_credentials
+from heron.awsapi.logs_ops import logs_operations
+from heron.monitor.logs.store import LogStore
+from heron.monitor.metrics.store import MetricStore
+from heron.monitor.telemetry_sink import MonitorSink
+from heron.types import Clock
+
+log = logging.getLogger(__name__)
+
+#: How often metric roll-ups and log retention run (CloudWatch's own jobs run on similar scales).
+HOUSEKEEPING_INTERVAL_S = 60.0
+
+
+class Monitor:
+    """Metric store, log store, the sink that feeds them, and the AWS API that reads them."""
+
+    def __init__(self, data_dir: Path, *, region: str = "us-east-1", clock: Clock = time.time):
+        self.clock = clock
+        self.metrics = MetricStore(data_dir, clock=clock)
+        self.logs = LogStore(data_dir / "logs.db", clock=clock, sink=self.metrics)
+        self.sink = MonitorSink(self.logs, self.metrics)
+        self.credentials: Credentials = load_or_create_credentials(data_dir, region=region)
+        self.aws: AwsApp = create_aws_app(
+            {
+                "cloudwatch": cloudwatch_operations(self.metrics, clock=clock),
+                "logs": logs_operations(self.logs, clock=clock, region=region),
+            },
+            self.credentials,
+            region=region,
+            clock=clock,
+        )
+
+    def housekeeping(self) -> None:
+        """Roll metric buckets up, expire old data, and drop log events past retention."""
+        now_ms = int(self.clock() * 1000)
+        self.metrics.compact(now_ms)
+        self.logs.expire(now_ms)
+
+    async def run_housekeeping(self, stop: asyncio.Event) -> None:
+        """Run ``housekeeping`` every minute until ``stop`` is set."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL_S)
+            if stop.is_set():
+                return
+            try:
+                await asyncio.to_thread(self.housekeeping)
+            except Exception:  # the next round retries; the monitor must keep serving
+                log.exception("monitor housekeeping failed")
+
+    def close(self) -> None:
+        """Store what the sink holds, then close both stores."""
+        self.sink.close()
+        self.metrics.close()
+        self.logs.close()
+
+    def info(self) -> dict[str, Any]:
+        """What ``/health`` reports about the monitor."""
+        return {"awsAccessKeyId": self.credentials.access_key_id}
