@@ -142,6 +142,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--config", help="config file (default ./heron.toml if present)")
     show.add_argument("--json", action="store_true", help="print JSON instead of a table")
     show.set_defaults(func=_cmd_config_show)
+
+    from heron.cli_monitor import add_monitor_commands
+
+    add_monitor_commands(sub)
     return parser
 
 
