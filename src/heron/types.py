@@ -49,6 +49,25 @@ class MetricDatum:
         return tuple(sorted((str(k), str(v)) for k, v in mapping.items()))
 
 
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One CloudWatch datum: a single value, a Values/Counts array, or a statistic set.
+
+    ``values`` holds one value for a plain ``Value``; ``counts`` is empty when every value counts
+    once; ``statistic_set`` is (SampleCount, Sum, Minimum, Maximum) and then ``values`` is empty.
+    """
+
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    timestamp_ms: int
+    values: tuple[float, ...] = ()
+    counts: tuple[float, ...] = ()
+    statistic_set: tuple[float, float, float, float] | None = None
+    unit: str = "None"
+    storage_resolution: int = 60
+
+
 class TelemetrySink(Protocol):
     """Where the application side sends its telemetry: the one contract with the monitor."""
 
@@ -57,6 +76,9 @@ class TelemetrySink(Protocol):
 
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
         """Accept metric datums (durable once ``flush`` returns)."""
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        """Accept aggregated samples (e.g. one Values/Counts array per series and second)."""
 
     def flush(self) -> None:
         """Make everything accepted so far durable."""

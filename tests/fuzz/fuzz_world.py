@@ -35,7 +35,7 @@ from heron.gateway.config import GatewayConfig
 from heron.tables import open_database, schemas_from_env
 from heron.tables.base import Database
 from heron.tables.metrics import Recorder
-from heron.types import LogEvent, MetricDatum
+from heron.types import LogEvent, MetricDatum, Sample
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient but works with httpx, which is
@@ -112,12 +112,16 @@ class CountingSink:
     def __init__(self) -> None:
         self.log_events = 0
         self.datums = 0
+        self.samples = 0
 
     def put_log_events(self, events: Sequence[LogEvent]) -> None:
         self.log_events += len(events)
 
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
         self.datums += len(datums)
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        self.samples += len(samples)
 
     def flush(self) -> None:
         pass

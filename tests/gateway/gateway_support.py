@@ -19,7 +19,8 @@ from heron.gateway.app import Gateway, create_app
 from heron.gateway.config import GatewayConfig
 from heron.gateway.server import ServerHandle, serve
 from heron.runtime.invoker import FunctionError, InvokeResult
-from heron.types import Event, FunctionSpec, LogEvent, MetricDatum
+from heron.telemetry.sink import sample_values
+from heron.types import Event, FunctionSpec, LogEvent, MetricDatum, Sample
 
 with warnings.catch_warnings():
     # Starlette 1.x prefers the httpx2 package for its TestClient but works with httpx, which is
@@ -67,12 +68,16 @@ class RecordingSink:
     def __init__(self) -> None:
         self.logs: list[LogEvent] = []
         self.datums: list[MetricDatum] = []
+        self.samples: list[Sample] = []
 
     def put_log_events(self, events: Any) -> None:
         self.logs.extend(events)
 
     def put_metric_data(self, datums: Any) -> None:
         self.datums.extend(datums)
+
+    def put_samples(self, samples: Any) -> None:
+        self.samples.extend(samples)
 
     def flush(self) -> None:
         pass
@@ -85,9 +90,20 @@ class RecordingSink:
         return [orjson.loads(e.message) for e in self.logs if e.group == group]
 
     def values(self, name: str, **dims: str) -> list[float]:
-        """Values of metric ``name`` whose dimensions are exactly ``dims``."""
+        """Values of metric ``name`` whose dimensions are exactly ``dims`` (datums, then samples
+        expanded by their counts)."""
         wanted = MetricDatum.dims(dims)
-        return [d.value for d in self.datums if d.name == name and d.dimensions == wanted]
+        out = [d.value for d in self.datums if d.name == name and d.dimensions == wanted]
+        for s in self.samples:
+            if s.name == name and s.dimensions == wanted:
+                out.extend(sample_values(s))
+        return out
+
+    def units(self, name: str) -> set[str]:
+        """Every unit metric ``name`` was sent with."""
+        return {d.unit for d in self.datums if d.name == name} | {
+            s.unit for s in self.samples if s.name == name
+        }
 
 
 class FakeClock:

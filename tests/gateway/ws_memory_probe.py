@@ -32,6 +32,7 @@ SERVER = textwrap.dedent(
     class Sink:
         def put_log_events(self, events): pass
         def put_metric_data(self, datums): pass
+        def put_samples(self, samples): pass
         def flush(self): pass
         def close(self): pass
 

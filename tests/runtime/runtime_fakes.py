@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from heron.runtime.runtime import LambdaRuntime
-from heron.types import LogEvent, MetricDatum
+from heron.telemetry.sink import sample_values
+from heron.types import LogEvent, MetricDatum, Sample
 
 #: Builds a LambdaRuntime from function specs (keyword arguments pass through).
 RuntimeFactory = Callable[..., LambdaRuntime]
@@ -17,12 +18,16 @@ class FakeSink:
     def __init__(self) -> None:
         self.log_events: list[LogEvent] = []
         self.datums: list[MetricDatum] = []
+        self.samples: list[Sample] = []
 
     def put_log_events(self, events: Sequence[LogEvent]) -> None:
         self.log_events.extend(events)
 
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
         self.datums.extend(datums)
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        self.samples.extend(samples)
 
     def flush(self) -> None:
         pass
@@ -33,12 +38,26 @@ class FakeSink:
     def messages(self, function: str) -> list[str]:
         return [e.message for e in self.log_events if e.group == f"/aws/lambda/{function}"]
 
+    def points(self) -> list[tuple[str, str, tuple[tuple[str, str], ...], str, int, float]]:
+        """Every value received, as (namespace, name, dimensions, unit, timestamp_ms, value):
+        datums, then samples expanded by their counts."""
+        out = [
+            (d.namespace, d.name, d.dimensions, d.unit, d.timestamp_ms, d.value)
+            for d in self.datums
+        ]
+        for s in self.samples:
+            out += [
+                (s.namespace, s.name, s.dimensions, s.unit, s.timestamp_ms, v)
+                for v in sample_values(s)
+            ]
+        return out
+
     def values(self, name: str, function: str | None = None) -> list[float]:
         dims = (("FunctionName", function),) if function else ()
         return [
-            d.value
-            for d in self.datums
-            if d.namespace == "AWS/Lambda" and d.name == name and d.dimensions == dims
+            value
+            for namespace, metric, dimensions, _, _, value in self.points()
+            if namespace == "AWS/Lambda" and metric == name and dimensions == dims
         ]
 
 

@@ -16,12 +16,16 @@ WebSocket (group ``/aws/apigateway/local-ws/access`` by default)::
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import orjson
 
-from heron.gateway.formats import clf_time, epoch_ms, iso_time
+from heron.gateway.formats import clf_time, iso_time
 from heron.types import LogEvent
+
+# CLF has whole seconds, and under load many requests share one: format each second once.
+_clf_second = lru_cache(maxsize=8)(clf_time)
 
 
 def http_access_record(
@@ -42,7 +46,7 @@ def http_access_record(
         "requestId": request_id,
         "ip": ip,
         "caller": caller or "-",
-        "requestTime": clf_time(time_s),
+        "requestTime": _clf_second(int(time_s)),
         "httpMethod": method,
         "resourcePath": resource_path or "-",
         "status": status,
@@ -74,4 +78,4 @@ def ws_access_record(
 
 def to_log_event(group: str, stream: str, time_s: float, record: dict[str, Any]) -> LogEvent:
     """Serialise a record as one JSON line bound for ``group``/``stream``."""
-    return LogEvent(group, stream, epoch_ms(time_s), orjson.dumps(record).decode())
+    return LogEvent(group, stream, int(time_s * 1000), orjson.dumps(record).decode())

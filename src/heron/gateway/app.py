@@ -18,12 +18,10 @@ from starlette.applications import Starlette
 from starlette.routing import Route, WebSocketRoute
 
 from heron.errors import ConfigError
-from heron.gateway import api_metrics
 from heron.gateway.authorizer import Authorizer, AuthorizerCache
 from heron.gateway.config import GatewayConfig
 from heron.gateway.connections import GOING_AWAY, ConnectionRegistry
 from heron.gateway.emitter import TelemetryBuffer
-from heron.gateway.formats import epoch_ms
 from heron.gateway.http_api import HttpApi
 from heron.gateway.management_api import ManagementApi, parse_management_path
 from heron.gateway.routes import RouteTable
@@ -47,7 +45,7 @@ class Gateway:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.telemetry = TelemetryBuffer(sink)
+        self.telemetry = TelemetryBuffer(sink, clock=clock)
         self.registry = ConnectionRegistry()
         names = {spec.name for spec in functions}
         needs_authorizer = any(spec.authorized and spec.http_routes for spec in functions)
@@ -81,7 +79,7 @@ class Gateway:
             await self.http(scope, receive, send)
 
     def flush_telemetry(self) -> None:
-        """Hand buffered access-log records and datums to the sink now."""
+        """Hand buffered access-log records and all aggregated metrics to the sink now."""
         self.telemetry.flush()
 
     @property
@@ -104,12 +102,8 @@ class Gateway:
                 await connection.close(GOING_AWAY, "Going away")
         if now - self._last_gauge >= config.gauge_interval_s:
             self._last_gauge = now
-            self.telemetry.metrics(
-                api_metrics.active_connections_datums(
-                    config.ws_api_id, config.ws_stage, len(self.registry), epoch_ms(now)
-                )
-            )
-        self.flush_telemetry()
+            self.websocket.metrics.active_connections(len(self.registry), now)
+        self.telemetry.tick(now)
 
     async def run_housekeeping(self) -> None:
         """Run ``tick`` forever at ``tick_interval_s``; errors are logged, never fatal."""

@@ -18,11 +18,12 @@ from typing import Any
 from urllib.parse import quote
 
 from heron.errors import FunctionNotFoundError, TooManyRequestsError
-from heron.gateway import access_log, api_metrics
+from heron.gateway import access_log
+from heron.gateway.api_metrics import HttpMetrics
 from heron.gateway.authorizer import IDENTITY_HEADER, Authorizer, AuthVerdict
 from heron.gateway.config import GatewayConfig
 from heron.gateway.emitter import TelemetryBuffer
-from heron.gateway.formats import epoch_ms, new_id
+from heron.gateway.formats import new_id
 from heron.gateway.http_events import (
     EventContext,
     RequestParts,
@@ -114,6 +115,12 @@ class HttpApi:
         self.telemetry = telemetry
         self.authorizer = authorizer
         self.throttle = Throttle(config.throttle_rate, config.throttle_burst, clock())
+        self.metrics = HttpMetrics(
+            telemetry.aggregator,
+            config.http_api_id,
+            config.http_stage,
+            detailed=config.http_detailed_metrics,
+        )
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         started = time.perf_counter()
@@ -276,20 +283,15 @@ class HttpApi:
         self.telemetry.log(
             access_log.to_log_event(config.http_access_log_group, config.http_stage, now, record)
         )
-        self.telemetry.metrics(
-            api_metrics.http_request_datums(
-                api_id=config.http_api_id,
-                stage=config.http_stage,
-                method=parts.method,
-                resource=resource or "-",
-                status=response.status,
-                latency_ms=latency_ms,
-                integration_latency_ms=exchange.integration_latency_ms,
-                data_processed=exchange.request_bytes + len(response.body),
-                throttled=exchange.throttled,
-                time_ms=epoch_ms(now),
-                detailed=config.http_detailed_metrics,
-            )
+        self.metrics.record(
+            method=parts.method,
+            resource=resource or "-",
+            status=response.status,
+            latency_ms=latency_ms,
+            integration_latency_ms=exchange.integration_latency_ms,
+            data_processed=exchange.request_bytes + len(response.body),
+            throttled=exchange.throttled,
+            at=now,
         )
 
 

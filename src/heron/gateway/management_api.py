@@ -16,11 +16,11 @@ from typing import Any
 
 import orjson
 
-from heron.gateway import api_metrics
+from heron.gateway.api_metrics import WebSocketMetrics
 from heron.gateway.config import GatewayConfig
 from heron.gateway.connections import ConnectionRegistry
 from heron.gateway.emitter import TelemetryBuffer
-from heron.gateway.formats import epoch_ms, iso_time
+from heron.gateway.formats import iso_time
 from heron.gateway.http_api import ClientGone, read_body, send_response
 from heron.gateway.responses import HttpResponse
 from heron.types import Clock
@@ -60,6 +60,7 @@ class ManagementApi:
         self.registry = registry
         self.clock = clock
         self.telemetry = telemetry
+        self.metrics = WebSocketMetrics(telemetry.aggregator, config.ws_api_id, config.ws_stage)
         self._key = config.management_key.encode()
 
     async def __call__(
@@ -106,13 +107,5 @@ class ManagementApi:
             data = body
         if not await connection.send(data, now):
             return _error(410, "GoneException", f"Connection {connection_id} is gone")
-        self.telemetry.metrics(
-            api_metrics.ws_datums(
-                [("MessageCount", 1.0)],
-                api_id=self.config.ws_api_id,
-                stage=self.config.ws_stage,
-                route=None,
-                time_ms=epoch_ms(now),
-            )
-        )
+        self.metrics.record(None, (("MessageCount", 1.0),), now)
         return HttpResponse(200, (), b"")

@@ -32,7 +32,8 @@ from typing import Any
 import orjson
 
 from heron.errors import ConfigError, FunctionNotFoundError, TooManyRequestsError
-from heron.gateway import access_log, api_metrics
+from heron.gateway import access_log
+from heron.gateway.api_metrics import WebSocketMetrics
 from heron.gateway.config import GatewayConfig
 from heron.gateway.connections import MESSAGE_TOO_BIG, Connection, ConnectionRegistry
 from heron.gateway.emitter import TelemetryBuffer
@@ -91,6 +92,12 @@ class WebSocketApi:
         rate = config.ws_new_connections_per_s
         self.connect_throttle = Throttle(rate, max(rate, 1.0), clock())
         self._tasks: set[asyncio.Task[None]] = set()
+        self.metrics = WebSocketMetrics(
+            telemetry.aggregator,
+            config.ws_api_id,
+            config.ws_stage,
+            detailed=config.ws_detailed_metrics,
+        )
 
     # -- connection lifecycle -------------------------------------------------------------
 
@@ -280,24 +287,10 @@ class WebSocketApi:
     # -- telemetry ------------------------------------------------------------------------
 
     def _emit(self, route: str | None, values: list[tuple[str, float]], now: float) -> None:
-        config = self.config
-        self.telemetry.metrics(
-            api_metrics.ws_datums(
-                values,
-                api_id=config.ws_api_id,
-                stage=config.ws_stage,
-                route=route,
-                time_ms=epoch_ms(now),
-                detailed=config.ws_detailed_metrics,
-            )
-        )
+        self.metrics.record(route, values, now)
 
     def _gauge(self, now: float) -> None:
-        self.telemetry.metrics(
-            api_metrics.active_connections_datums(
-                self.config.ws_api_id, self.config.ws_stage, len(self.registry), epoch_ms(now)
-            )
-        )
+        self.metrics.active_connections(len(self.registry), now)
 
     def _log(
         self,

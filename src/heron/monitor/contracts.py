@@ -11,26 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from heron.types import Dimensions
+from heron.types import Dimensions, Sample
 
-
-@dataclass(frozen=True, slots=True)
-class Sample:
-    """One CloudWatch datum: a single value, a Values/Counts array, or a statistic set.
-
-    ``values`` holds one value for a plain ``Value``; ``counts`` is empty when every value counts
-    once; ``statistic_set`` is (SampleCount, Sum, Minimum, Maximum) and then ``values`` is empty.
-    """
-
-    namespace: str
-    name: str
-    dimensions: Dimensions
-    timestamp_ms: int
-    values: tuple[float, ...] = ()
-    counts: tuple[float, ...] = ()
-    statistic_set: tuple[float, float, float, float] | None = None
-    unit: str = "None"
-    storage_resolution: int = 60
+__all__ = ["MetricId", "MetricQueries", "MetricSink", "Sample"]
 
 
 @dataclass(frozen=True, slots=True)

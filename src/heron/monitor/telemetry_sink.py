@@ -1,21 +1,29 @@
-"""The telemetry sink that feeds the monitor: log events into the log store, datums into metrics.
+"""The telemetry sink that feeds the monitor: log events into the log store, metrics into the store.
 
-The gateway and runtime call ``put_*`` on the event loop, so nothing here blocks on disk: events
-and datums are buffered and a writer thread hands them to the stores every ``interval_s``
-(group commit). ``flush`` waits until everything accepted before it is stored.
+The gateway and runtime call ``put_*`` on the event loop, so nothing here blocks on disk: events,
+datums and samples are buffered and a writer thread hands them to the stores every
+``interval_s`` (group commit). ``flush`` waits until everything accepted before it is stored.
+Metrics reach the metric store as one column-wise ``SampleBatch`` per write (its fast path), with
+each series' store key computed once, not per datum.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from heron.monitor.contracts import MetricSink, Sample
+from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.store import LogStore
-from heron.types import LogEvent, MetricDatum
+from heron.monitor.metrics import model, retention
+from heron.monitor.metrics.ingest import SampleBatch
+from heron.types import Dimensions, LogEvent, MetricDatum, Sample
 
 log = logging.getLogger(__name__)
+
+#: Most series keys remembered; past it the cache starts over (it only saves string building).
+_KEY_CACHE_SIZE = 100_000
 
 
 def datum_to_sample(datum: MetricDatum) -> Sample:
@@ -31,6 +39,12 @@ def datum_to_sample(datum: MetricDatum) -> Sample:
     )
 
 
+def _check_units(units: Sequence[str]) -> None:
+    for unit in units:
+        if unit not in model.UNIT_CODES:
+            raise ValueError(f"unit {unit!r} is not a CloudWatch unit; nothing was accepted")
+
+
 class MonitorSink:
     """A TelemetrySink writing into the log store (which extracts EMF) and the metric store."""
 
@@ -44,10 +58,14 @@ class MonitorSink:
     ) -> None:
         self._logs_store = logs
         self._metrics = metrics
+        # The metric store's column-wise entry point, when it has one (fakes may not).
+        self._put_batch: Callable[[SampleBatch], None] | None = getattr(metrics, "put_batch", None)
+        self._keys: dict[tuple[str, str, Dimensions], str] = {}
         self._interval_s = interval_s
         self._max_buffer = max_buffer
         self._logs: list[LogEvent] = []
         self._datums: list[MetricDatum] = []
+        self._samples: list[Sample] = []
         self._accepted = 0
         self._stored = 0
         self._closed = False
@@ -57,22 +75,26 @@ class MonitorSink:
 
     def put_log_events(self, events: Sequence[LogEvent]) -> None:
         """Buffer log events for the log store."""
-        with self._cond:
-            if self._closed:
-                raise RuntimeError("the monitor sink is closed")
-            self._logs.extend(events)
-            self._accepted += len(events)
-            if len(self._logs) + len(self._datums) >= self._max_buffer:
-                self._cond.notify_all()
+        self._accept(self._logs, events)
 
     def put_metric_data(self, datums: Sequence[MetricDatum]) -> None:
-        """Buffer metric datums for the metric store."""
+        """Buffer metric datums for the metric store; ValueError (nothing kept) for a bad unit."""
+        _check_units([d.unit for d in datums])
+        self._accept(self._datums, datums)
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        """Buffer aggregated samples for the metric store; ValueError (nothing kept) for a bad
+        unit."""
+        _check_units([s.unit for s in samples])
+        self._accept(self._samples, samples)
+
+    def _accept(self, buffer: list[Any], items: Sequence[Any]) -> None:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the monitor sink is closed")
-            self._datums.extend(datums)
-            self._accepted += len(datums)
-            if len(self._logs) + len(self._datums) >= self._max_buffer:
+            buffer.extend(items)
+            self._accepted += len(items)
+            if len(self._logs) + len(self._datums) + len(self._samples) >= self._max_buffer:
                 self._cond.notify_all()
 
     def flush(self) -> None:
@@ -95,25 +117,68 @@ class MonitorSink:
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not (self._logs or self._datums or self._closed):
+                if not (self._logs or self._datums or self._samples or self._closed):
                     self._cond.wait(timeout=self._interval_s)
                 logs, self._logs = self._logs, []
                 datums, self._datums = self._datums, []
+                samples, self._samples = self._samples, []
                 closing = self._closed
-            if logs or datums:
-                self._store(logs, datums)
+            count = len(logs) + len(datums) + len(samples)
+            if count:
+                self._store(logs, datums, samples)
                 with self._cond:
-                    self._stored += len(logs) + len(datums)
+                    self._stored += count
                     self._cond.notify_all()
             elif closing:
                 return
 
-    def _store(self, logs: list[LogEvent], datums: list[MetricDatum]) -> None:
+    def _store(
+        self, logs: list[LogEvent], datums: list[MetricDatum], samples: list[Sample]
+    ) -> None:
         # A failing store must not kill the writer: the telemetry would silently stop forever.
         try:
             if logs:
                 self._logs_store.ingest(logs)
-            if datums:
-                self._metrics.put_samples([datum_to_sample(d) for d in datums])
+            if datums or samples:
+                self._store_metrics(datums, samples)
         except Exception:
-            log.exception("storing %d log events and %d datums failed", len(logs), len(datums))
+            log.exception(
+                "storing %d log events, %d datums and %d samples failed",
+                len(logs),
+                len(datums),
+                len(samples),
+            )
+
+    def _store_metrics(self, datums: list[MetricDatum], samples: list[Sample]) -> None:
+        if self._put_batch is None:
+            self._metrics.put_samples([*map(datum_to_sample, datums), *samples])
+            return
+        batch = SampleBatch()
+        codes = model.UNIT_CODES
+        for d in datums:
+            batch.add_value(
+                self._key(d.namespace, d.name, d.dimensions),
+                codes[d.unit],
+                d.timestamp_ms,
+                retention.level_for_resolution(d.storage_resolution),
+                d.value,
+            )
+        for s in samples:
+            key = self._key(s.namespace, s.name, s.dimensions)
+            level = retention.level_for_resolution(s.storage_resolution)
+            if s.values:
+                counts = s.counts or None
+                batch.add_values(key, codes[s.unit], s.timestamp_ms, level, s.values, counts)
+            elif s.statistic_set is not None:
+                batch.add_statistic_set(key, codes[s.unit], s.timestamp_ms, level, s.statistic_set)
+        self._put_batch(batch)
+
+    def _key(self, namespace: str, name: str, dimensions: Dimensions) -> str:
+        """The store's key for a metric, built once per series."""
+        ident = (namespace, name, dimensions)
+        key = self._keys.get(ident)
+        if key is None:
+            if len(self._keys) >= _KEY_CACHE_SIZE:
+                self._keys.clear()
+            key = self._keys[ident] = model.metric_key(namespace, name, dimensions)
+        return key

@@ -16,7 +16,7 @@ import orjson
 
 from heron.runtime.invoker import InvokeResult
 from heron.runtime.runtime import LambdaRuntime
-from heron.types import Event, FunctionSpec, LogEvent, MetricDatum, TelemetrySink
+from heron.types import Event, FunctionSpec, LogEvent, MetricDatum, Sample, TelemetrySink
 
 
 class _Collector:
@@ -36,6 +36,11 @@ class _Collector:
         """Forward datums (nothing is printed for them)."""
         if self._inner is not None:
             self._inner.put_metric_data(datums)
+
+    def put_samples(self, samples: Sequence[Sample]) -> None:
+        """Forward aggregated samples (nothing is printed for them)."""
+        if self._inner is not None:
+            self._inner.put_samples(samples)
 
     def flush(self) -> None:
         """Flush the inner sink."""

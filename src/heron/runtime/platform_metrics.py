@@ -1,4 +1,4 @@
-"""The ``AWS/Lambda`` datums the runtime publishes per invocation, as pure functions.
+"""The ``AWS/Lambda`` metrics the runtime publishes per invocation, as rows of an aggregator.
 
 Each metric AWS publishes per function is emitted twice, as AWS does: once with the dimension
 ``FunctionName`` and once with no dimensions (the account-wide aggregate).
@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from heron.types import MetricDatum
+from heron.telemetry.aggregator import MetricAggregator, Row, SeriesKey
 
 NAMESPACE = "AWS/Lambda"
+_TABLES_METRICS = "heron.tables.metrics"
 _log = logging.getLogger(__name__)
 
 
@@ -55,148 +57,146 @@ class InvocationFacts:
     provisioned: bool = False
 
 
-def _both(
-    name: str, value: float, unit: str, function_name: str, timestamp_ms: int
-) -> list[MetricDatum]:
-    """The per-function datum and its dimensionless aggregate twin."""
-    return [
-        MetricDatum(
-            namespace=NAMESPACE,
-            name=name,
-            value=value,
-            unit=unit,
-            dimensions=(("FunctionName", function_name),),
-            timestamp_ms=timestamp_ms,
-        ),
-        MetricDatum(
-            namespace=NAMESPACE, name=name, value=value, unit=unit, timestamp_ms=timestamp_ms
-        ),
-    ]
+def _both(name: str, unit: str, function_name: str) -> tuple[SeriesKey, SeriesKey]:
+    """The per-function series and its dimensionless aggregate twin."""
+    return (
+        (NAMESPACE, name, (("FunctionName", function_name),), unit, 60),
+        (NAMESPACE, name, (), unit, 60),
+    )
 
 
-def concurrency_datums(
-    function_name: str, snapshot: ConcurrencySnapshot, timestamp_ms: int
-) -> list[MetricDatum]:
-    """ConcurrentExecutions (function and account), UnreservedConcurrentExecutions, provisioned use.
-
-    Read these with the Maximum statistic, as AWS recommends.
-    """
-    datums = [
-        MetricDatum(
-            NAMESPACE,
-            "ConcurrentExecutions",
-            float(snapshot.function),
-            "Count",
-            (("FunctionName", function_name),),
-            timestamp_ms,
-        ),
-        MetricDatum(
-            NAMESPACE, "ConcurrentExecutions", float(snapshot.account), "Count", (), timestamp_ms
-        ),
-        MetricDatum(
-            NAMESPACE,
-            "UnreservedConcurrentExecutions",
-            float(snapshot.unreserved),
-            "Count",
-            (),
-            timestamp_ms,
-        ),
-    ]
-    if snapshot.provisioned_configured_function:
-        fn_dims = (("FunctionName", function_name),)
-        datums += [
-            MetricDatum(
-                NAMESPACE,
-                "ProvisionedConcurrentExecutions",
-                float(snapshot.provisioned_busy_function),
-                "Count",
-                fn_dims,
-                timestamp_ms,
-            ),
-            MetricDatum(
-                NAMESPACE,
-                "ProvisionedConcurrentExecutions",
-                float(snapshot.provisioned_busy_account),
-                "Count",
-                (),
-                timestamp_ms,
-            ),
-            MetricDatum(
-                NAMESPACE,
-                "ProvisionedConcurrencyUtilization",
-                snapshot.provisioned_busy_function / snapshot.provisioned_configured_function,
-                "None",
-                fn_dims,
-                timestamp_ms,
-            ),
-            MetricDatum(
-                NAMESPACE,
-                "ProvisionedConcurrencyUtilization",
-                snapshot.provisioned_busy_account / max(1, snapshot.provisioned_configured_account),
-                "None",
-                (),
-                timestamp_ms,
-            ),
-        ]
-    return datums
+def _one(name: str, unit: str, function_name: str | None) -> tuple[SeriesKey]:
+    """One series: per function, or the aggregate when ``function_name`` is None."""
+    dims = () if function_name is None else (("FunctionName", function_name),)
+    return ((NAMESPACE, name, dims, unit, 60),)
 
 
-def invocation_datums(
-    facts: InvocationFacts, *, provisioned_configured: bool = False
-) -> list[MetricDatum]:
-    """Invocations, Errors, Duration, provisioned routing and the Heron-local metrics."""
-    name, ts = facts.function_name, facts.timestamp_ms
-    datums = [
-        *_both("Invocations", 1.0, "Count", name, ts),
-        *_both("Errors", 1.0 if facts.error else 0.0, "Count", name, ts),
-        *_both("Duration", facts.duration_ms, "Milliseconds", name, ts),
+def invocation_columns(
+    function_name: str, *, provisioned_configured: bool = False
+) -> list[tuple[SeriesKey, ...]]:
+    """Where each entry of ``invocation_row`` goes: per column, the series that receive it."""
+    fn = function_name
+    columns: list[tuple[SeriesKey, ...]] = [
+        _both("Invocations", "Count", fn),
+        _both("Errors", "Count", fn),
+        _both("Duration", "Milliseconds", fn),
+        _both("MemoryUsed", "Percent", fn),  # Heron-local
+        _both("MaxMemoryUsed", "Megabytes", fn),  # Heron-local
+        _both("ColdStarts", "Count", fn),  # Heron-local
+        _both("Timeouts", "Count", fn),  # Heron-local
+        _both("InitDuration", "Milliseconds", fn),  # Heron-local; None when warm
+        _one("ConcurrentExecutions", "Count", fn),
+        _one("ConcurrentExecutions", "Count", None),
+        _one("UnreservedConcurrentExecutions", "Count", None),
     ]
     if provisioned_configured:
-        datums += _both(
-            "ProvisionedConcurrencyInvocations",
-            1.0 if facts.provisioned else 0.0,
-            "Count",
-            name,
-            ts,
+        columns += [
+            _both("ProvisionedConcurrencyInvocations", "Count", fn),
+            _both("ProvisionedConcurrencySpilloverInvocations", "Count", fn),
+            _one("ProvisionedConcurrentExecutions", "Count", fn),
+            _one("ProvisionedConcurrentExecutions", "Count", None),
+            _one("ProvisionedConcurrencyUtilization", "None", fn),
+            _one("ProvisionedConcurrencyUtilization", "None", None),
+        ]
+    return columns
+
+
+def invocation_row(
+    facts: InvocationFacts,
+    snapshot: ConcurrencySnapshot,
+    *,
+    provisioned_configured: bool = False,
+) -> Row:
+    """One invocation's values in ``invocation_columns`` order.
+
+    Read the concurrency metrics with the Maximum statistic, as AWS recommends.
+    """
+    row: Row = (
+        1.0,
+        1.0 if facts.error else 0.0,
+        facts.duration_ms,
+        100.0 * facts.max_memory_used_mb / facts.memory_mb,
+        float(facts.max_memory_used_mb),
+        1.0 if facts.cold_start else 0.0,
+        1.0 if facts.timeout else 0.0,
+        facts.init_ms,
+        float(snapshot.function),
+        float(snapshot.account),
+        float(snapshot.unreserved),
+    )
+    if not provisioned_configured:
+        return row
+    return (
+        *row,
+        1.0 if facts.provisioned else 0.0,
+        0.0 if facts.provisioned else 1.0,
+        float(snapshot.provisioned_busy_function),
+        float(snapshot.provisioned_busy_account),
+        snapshot.provisioned_busy_function / max(1, snapshot.provisioned_configured_function),
+        snapshot.provisioned_busy_account / max(1, snapshot.provisioned_configured_account),
+    )
+
+
+class LambdaMetrics:
+    """Publishes one function's ``AWS/Lambda`` metrics into an aggregator (layouts made once)."""
+
+    __slots__ = ("_aggregator", "_invocation", "_provisioned", "_throttle")
+
+    def __init__(
+        self, aggregator: MetricAggregator, function_name: str, *, provisioned_configured: bool
+    ) -> None:
+        self._aggregator = aggregator
+        self._provisioned = provisioned_configured
+        self._invocation = aggregator.layout(
+            invocation_columns(function_name, provisioned_configured=provisioned_configured)
         )
-        datums += _both(
-            "ProvisionedConcurrencySpilloverInvocations",
-            0.0 if facts.provisioned else 1.0,
-            "Count",
-            name,
-            ts,
-        )
-    percent = 100.0 * facts.max_memory_used_mb / facts.memory_mb
-    datums += _both("MemoryUsed", percent, "Percent", name, ts)  # Heron-local
-    datums += _both("MaxMemoryUsed", float(facts.max_memory_used_mb), "Megabytes", name, ts)
-    datums += _both("ColdStarts", 1.0 if facts.cold_start else 0.0, "Count", name, ts)
-    datums += _both("Timeouts", 1.0 if facts.timeout else 0.0, "Count", name, ts)
-    if facts.init_ms is not None:
-        datums += _both("InitDuration", facts.init_ms, "Milliseconds", name, ts)
-    return datums
+        self._throttle = aggregator.series(*_both("Throttles", "Count", function_name))
+
+    def invocation(self, facts: InvocationFacts, snapshot: ConcurrencySnapshot) -> None:
+        """Add one admitted invocation's metrics, in the second of ``facts.timestamp_ms``."""
+        row = invocation_row(facts, snapshot, provisioned_configured=self._provisioned)
+        self._aggregator.add_row(self._invocation, row, facts.timestamp_ms / 1000)
+
+    def throttle(self, at: float) -> None:
+        """Add Throttles for one rejected invocation (not counted in Invocations or Errors)."""
+        self._aggregator.add_value(self._throttle, 1.0, at)
 
 
-def throttle_datums(function_name: str, timestamp_ms: int) -> list[MetricDatum]:
-    """Throttles for one rejected invocation (not counted in Invocations or Errors)."""
-    return _both("Throttles", 1.0, "Count", function_name, timestamp_ms)
+def add_table_operations(
+    aggregator: MetricAggregator, table_ops: Sequence[Mapping[str, Any]], at: float
+) -> int:
+    """Add the ``AWS/DynamoDB`` metrics of the table operations a handler performed; how many.
 
-
-def table_datums(table_ops: Sequence[Mapping[str, Any]], timestamp_ms: int) -> list[MetricDatum]:
-    """``AWS/DynamoDB`` datums for the table operations a handler performed.
-
-    Uses ``heron.tables.metrics`` (``TableOperation.from_dict`` and ``operation_datums``) when it
-    is installed; without it, or if the records do not parse, no table datums are produced (a
-    warning is logged for the latter) rather than failing the invocation.
+    Uses ``heron.tables.metrics`` (``TableOperation.from_dict``, then ``operation_values`` or,
+    where a tables layer lacks it, the contract's ``operation_datums``) when it is installed;
+    without it, or if the records do not parse, nothing is added (a warning is logged for the
+    latter) rather than failing the invocation.
     """
     if not table_ops:
-        return []
+        return 0
+    # sys.modules first: import_module takes the import lock even for a loaded module.
+    metrics = sys.modules.get(_TABLES_METRICS)
+    if metrics is None:
+        try:
+            metrics = importlib.import_module(_TABLES_METRICS)
+        except ImportError:
+            return 0
     try:
-        metrics = importlib.import_module("heron.tables.metrics")
-    except ImportError:
-        return []
-    try:
-        operations = [metrics.TableOperation.from_dict(dict(op)) for op in table_ops]
-        return list(metrics.operation_datums(operations, timestamp_ms))
+        operations = [metrics.TableOperation.from_dict(op) for op in table_ops]
+        values_of = getattr(metrics, "operation_values", None)
+        if values_of is not None:
+            entries = [
+                (metrics.NAMESPACE, name, dims, unit, value)
+                for op in operations
+                for name, dims, unit, value in values_of(op)
+            ]
+        else:
+            datums = metrics.operation_datums(operations, int(at * 1000))
+            entries = [(d.namespace, d.name, d.dimensions, d.unit, d.value) for d in datums]
     except Exception:
         _log.warning("dropped %d table operation records", len(table_ops), exc_info=True)
-        return []
+        return 0
+    add = aggregator.add
+    for namespace, name, dims, unit, value in entries:
+        add(namespace, name, dims, value, unit, at=at)
+    return len(entries)

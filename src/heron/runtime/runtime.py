@@ -3,9 +3,11 @@
 Per invocation it admits or throttles (account and reserved concurrency), reuses a warm
 environment or cold-starts a new one, runs the handler under the function timeout, writes
 Lambda's log lines (INIT_START, START, the handler's output, END, REPORT) to the function's log
-group, and publishes the ``AWS/Lambda`` platform metrics. Provisioned environments are started by
-``start()``; on-demand environments idle longer than ``idle_timeout_s`` are reaped so cold starts
-recur.
+group, and aggregates the ``AWS/Lambda`` platform metrics (and the handlers' ``AWS/DynamoDB``
+table metrics) per series and second; ``start()`` runs a task that hands finished seconds to the
+sink every ``metrics_interval_s``, ``flush_metrics()`` and ``close()`` hand over everything.
+Provisioned environments are started by ``start()``; on-demand environments idle longer than
+``idle_timeout_s`` are reaped so cold starts recur.
 
 Wall-clock time for deadlines and durations is real time; ``clock`` stamps log events and
 datums and drives idle reaping, so tests can move it.
@@ -32,6 +34,7 @@ from heron.runtime.environment import (
 )
 from heron.runtime.invoker import InvokeResult
 from heron.runtime.pool import EnvironmentInfo, FunctionPool
+from heron.telemetry.aggregator import MetricAggregator
 from heron.types import Clock, Event, FunctionSpec, LogEvent, TelemetrySink
 
 _log = logging.getLogger(__name__)
@@ -46,7 +49,8 @@ class _Lines:
     events: list[LogEvent]
 
     def add(self, timestamp_ms: int, *messages: str) -> None:
-        self.events.extend(LogEvent(self.group, self.stream, timestamp_ms, m) for m in messages)
+        group, stream = self.group, self.stream
+        self.events += [LogEvent(group, stream, timestamp_ms, m) for m in messages]
 
 
 class LambdaRuntime:
@@ -64,10 +68,15 @@ class LambdaRuntime:
         reap_interval_s: float | None = None,
         account_id: str = "000000000000",
         max_environments: int = 0,
+        metrics_interval_s: float = 1.0,
     ) -> None:
         self._limits = concurrency.validate_functions(functions, account_concurrency)
         if idle_timeout_s <= 0:
             raise RuntimeLayerError(f"idle_timeout_s must be positive, got {idle_timeout_s}")
+        if metrics_interval_s <= 0:
+            raise RuntimeLayerError(
+                f"metrics_interval_s must be positive, got {metrics_interval_s}"
+            )
         self._pools = {spec.name: FunctionPool(spec) for spec in functions}
         self._sink = sink
         self._env = dict(env)
@@ -80,8 +89,18 @@ class LambdaRuntime:
         self._reap_interval_s = reap_interval_s or min(60.0, idle_timeout_s / 2)
         self._clock = clock
         self._in_flight: dict[str, int] = {spec.name: 0 for spec in functions}
+        self._any_provisioned = any(spec.provisioned_concurrency > 0 for spec in functions)
+        self._aggregator = MetricAggregator(clock)
+        self._metrics = {
+            spec.name: platform_metrics.LambdaMetrics(
+                self._aggregator, spec.name, provisioned_configured=spec.provisioned_concurrency > 0
+            )
+            for spec in functions
+        }
+        self._metrics_interval_s = metrics_interval_s
         self._background: set[asyncio.Task[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
+        self._flusher: asyncio.Task[None] | None = None
         self._closed = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -97,11 +116,16 @@ class LambdaRuntime:
         )
         if self._reaper is None:
             self._reaper = asyncio.create_task(self._reap_periodically(), name="heron-reaper")
+        if self._flusher is None:
+            self._flusher = asyncio.create_task(
+                self._flush_periodically(), name="heron-runtime-metrics"
+            )
 
     async def close(self) -> None:
-        """Stop the reaper and kill every environment; later invokes raise RuntimeLayerError."""
+        """Stop the reaper, kill every environment and hand all metrics to the sink; later
+        invokes raise RuntimeLayerError."""
         self._closed = True
-        tasks = [t for t in (self._reaper, *self._background) if t is not None]
+        tasks = [t for t in (self._reaper, self._flusher, *self._background) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -109,6 +133,18 @@ class LambdaRuntime:
                 await task
         envs = [env for pool in self._pools.values() for env in pool.take_all()]
         await asyncio.gather(*(self._shutdown(env) for env in envs))
+        self.flush_metrics()
+
+    def flush_metrics(self, now: float | None = None) -> int:
+        """Hand aggregated metrics to the sink: all of them, or with ``now`` only the seconds
+        finished by then; how many samples. A failing sink is logged, never raised."""
+        samples = self._aggregator.drain(now)
+        if samples:
+            try:
+                self._sink.put_samples(samples)
+            except Exception:  # telemetry must never fail an invocation or a shutdown
+                _log.exception("the telemetry sink rejected %d samples", len(samples))
+        return len(samples)
 
     async def reap_idle(self, now: float) -> int:
         """Shut down on-demand environments idle for ``idle_timeout_s`` at ``now``; how many."""
@@ -134,9 +170,7 @@ class LambdaRuntime:
         started_at = self._clock()
         reason = concurrency.throttle_reason(function_name, self._in_flight, self._limits)
         if reason is not None:
-            self._sink.put_metric_data(
-                platform_metrics.throttle_datums(function_name, int(started_at * 1000))
-            )
+            self._metrics[function_name].throttle(started_at)
             raise TooManyRequestsError(function_name, reason)
         # Admission and the in-flight increment happen without an await in between, so
         # concurrent invokes cannot both take the last unit of concurrency.
@@ -357,9 +391,7 @@ class LambdaRuntime:
         else:
             pool.add_idle(env, self._clock())
         self._sink.put_log_events(lines.events)
-        self._sink.put_metric_data(
-            platform_metrics.table_datums(init.table_ops, _ms(self._clock()))
-        )
+        platform_metrics.add_table_operations(self._aggregator, init.table_ops, self._clock())
 
     def _spawn_background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)
@@ -370,6 +402,11 @@ class LambdaRuntime:
         await env.terminate()
         env.close()
 
+    async def _flush_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self._metrics_interval_s)
+            self.flush_metrics(self._clock())
+
     async def _reap_periodically(self) -> None:
         while True:
             await asyncio.sleep(self._reap_interval_s)
@@ -379,6 +416,12 @@ class LambdaRuntime:
                 _log.exception("idle reaping failed")
 
     def _snapshot(self, pool: FunctionPool) -> platform_metrics.ConcurrencySnapshot:
+        if not self._any_provisioned:  # the common case: skip the provisioned counting
+            return platform_metrics.ConcurrencySnapshot(
+                function=pool.in_flight,
+                account=sum(self._in_flight.values()),
+                unreserved=concurrency.unreserved_in_flight(self._in_flight, self._limits),
+            )
         pools = self._pools.values()
         return platform_metrics.ConcurrencySnapshot(
             function=pool.in_flight,
@@ -397,14 +440,9 @@ class LambdaRuntime:
         snapshot: platform_metrics.ConcurrencySnapshot,
         table_ops: Sequence[Mapping[str, object]],
     ) -> None:
-        datums = platform_metrics.concurrency_datums(
-            facts.function_name, snapshot, facts.timestamp_ms
-        )
-        datums += platform_metrics.invocation_datums(
-            facts, provisioned_configured=pool.provisioned_configured > 0
-        )
-        datums += platform_metrics.table_datums(table_ops, _ms(self._clock()))
-        self._sink.put_metric_data(datums)
+        self._metrics[pool.spec.name].invocation(facts, snapshot)
+        if table_ops:
+            platform_metrics.add_table_operations(self._aggregator, table_ops, self._clock())
 
 
 def _ms(seconds: float) -> int:

@@ -3,8 +3,9 @@
 Cross-process contract: every backend operation records a TableOperation into the process-wide
 ``RECORDER``; the runtime's worker drains it after each invocation, ships ``as_dict()`` to the
 parent, which rebuilds them with ``from_dict()`` and turns them into datums with
-``operation_datums``. Names, units and dimensions are AWS's (``cloudwatch.md`` §6.4), except the
-latency split by ``ReadConsistency``, which AWS does not publish and Heron adds for the seed's
+``operation_datums`` (or into plain values with ``operation_values``, which is what the runtime's
+metric aggregator takes). Names, units and dimensions are AWS's (``cloudwatch.md`` §6.4), except
+the latency split by ``ReadConsistency``, which AWS does not publish and Heron adds for the seed's
 "consistent read latency" panel.
 """
 
@@ -14,9 +15,10 @@ import threading
 from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from heron.types import MetricDatum
+from heron.types import Dimensions, MetricDatum
 
 NAMESPACE = "AWS/DynamoDB"
 OPERATIONS = frozenset(
@@ -118,51 +120,65 @@ class Recorder:
 RECORDER = Recorder()
 
 
+#: One AWS/DynamoDB value: (metric name, dimensions, unit, value).
+OperationValue = tuple[str, Dimensions, str, float]
+
+
 def operation_datums(ops: Sequence[TableOperation], timestamp_ms: int) -> list[MetricDatum]:
     """AWS/DynamoDB datums for ``ops``, named and dimensioned as DynamoDB publishes them."""
-    out: list[MetricDatum] = []
-    for op in ops:
-        out.extend(_datums(op, timestamp_ms))
-    return out
+    return [
+        MetricDatum(NAMESPACE, name, value, unit, dims, timestamp_ms)
+        for op in ops
+        for name, dims, unit, value in operation_values(op)
+    ]
 
 
-def _datums(op: TableOperation, ts: int) -> list[MetricDatum]:
-    table = (("TableName", op.table),)
-    table_op = (("Operation", op.operation), ("TableName", op.table))
+@lru_cache(maxsize=1024)
+def _dimensions(table: str, operation: str) -> tuple[Dimensions, Dimensions]:
+    """The (table) and (table, operation) dimension sets, built once per combination."""
+    return (("TableName", table),), (("Operation", operation), ("TableName", table))
 
-    def count(name: str, dims: tuple[tuple[str, str], ...], value: float = 1.0) -> MetricDatum:
-        return MetricDatum(NAMESPACE, name, value, "Count", dims, ts)
 
-    def on_index(index: str) -> tuple[tuple[str, str], ...]:
-        return (("GlobalSecondaryIndexName", index), ("TableName", op.table))
+@lru_cache(maxsize=1024)
+def _split(table: str, operation: str, consistent: bool) -> Dimensions:
+    """The (operation, consistency, table) dimension set of the Heron-local latency split."""
+    consistency = "strong" if consistent else "eventual"
+    return (("Operation", operation), ("ReadConsistency", consistency), ("TableName", table))
 
-    out: list[MetricDatum] = []
+
+@lru_cache(maxsize=1024)
+def _on_index(table: str, index: str) -> Dimensions:
+    """The (index, table) dimension set of a global secondary index."""
+    return (("GlobalSecondaryIndexName", index), ("TableName", table))
+
+
+def operation_values(op: TableOperation) -> list[OperationValue]:
+    """The AWS/DynamoDB (name, dimensions, unit, value) entries of one operation."""
+    table, table_op = _dimensions(op.table, op.operation)
+    out: list[OperationValue] = []
     if op.outcome in ("ok", "condition_failed"):
-        out.append(MetricDatum(NAMESPACE, "SuccessfulRequestLatency", op.latency_ms,
-                               "Milliseconds", table_op, ts))  # fmt: skip
+        out.append(("SuccessfulRequestLatency", table_op, "Milliseconds", op.latency_ms))
         if op.operation in _CONSISTENCY_SPLIT and op.consistent is not None:
-            consistency = "strong" if op.consistent else "eventual"
-            split = (table_op[0], ("ReadConsistency", consistency), table_op[1])
-            out.append(MetricDatum(NAMESPACE, "SuccessfulRequestLatency", op.latency_ms,
-                                   "Milliseconds", split, ts))  # fmt: skip
+            split = _split(op.table, op.operation, op.consistent)
+            out.append(("SuccessfulRequestLatency", split, "Milliseconds", op.latency_ms))
     if op.read_units > 0:
-        dims = on_index(op.index) if op.index else table
-        out.append(count("ConsumedReadCapacityUnits", dims, op.read_units))
+        dims = _on_index(op.table, op.index) if op.index else table
+        out.append(("ConsumedReadCapacityUnits", dims, "Count", op.read_units))
     if op.write_units > 0:
-        out.append(count("ConsumedWriteCapacityUnits", table, op.write_units))
+        out.append(("ConsumedWriteCapacityUnits", table, "Count", op.write_units))
     for index, units in op.index_write_units:
         if units > 0:
-            out.append(count("ConsumedWriteCapacityUnits", on_index(index), units))
+            out.append(("ConsumedWriteCapacityUnits", _on_index(op.table, index), "Count", units))
     if op.outcome == "throttled":
-        out.append(count("ThrottledRequests", table_op))
+        out.append(("ThrottledRequests", table_op, "Count", 1.0))
         event = "ReadThrottleEvents" if op.operation in _READ_OPERATIONS else "WriteThrottleEvents"
-        out.append(count(event, table))
+        out.append((event, table, "Count", 1.0))
         if op.index:
-            out.append(count(event, on_index(op.index)))
+            out.append((event, _on_index(op.table, op.index), "Count", 1.0))
     elif op.outcome == "condition_failed":
-        out.append(count("ConditionalCheckFailedRequests", table))
+        out.append(("ConditionalCheckFailedRequests", table, "Count", 1.0))
     elif op.outcome == "user_error":
-        out.append(count("UserErrors", ()))
+        out.append(("UserErrors", (), "Count", 1.0))
     elif op.outcome == "system_error":
-        out.append(count("SystemErrors", table_op))
+        out.append(("SystemErrors", table_op, "Count", 1.0))
     return out
