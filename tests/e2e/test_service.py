@@ -13,6 +13,7 @@ import httpx
 import orjson
 import pytest
 import websockets
+import websockets.exceptions
 
 from .conftest import CONFIG, Heron, aws_client, start_heron, stop_heron
 
@@ -304,9 +305,12 @@ def test_stage_throttling_answers_429(tmp_path: Path) -> None:
     assert throttled.json() == {"message": "Too Many Requests"}
 
 
-def test_seed_log_records_and_every_metric_are_queryable_through_the_aws_api(
+async def test_seed_log_records_and_every_metric_are_queryable_through_the_aws_api(
     heron: Heron,
 ) -> None:
+    with pytest.raises(websockets.exceptions.InvalidStatus):  # one WebSocket connection error
+        async with websockets.connect(f"{heron.ws_url}?token=wrong"):
+            pass
     _, token_a = sign_up(heron)
     b, _ = sign_up(heron)
     r = httpx.post(
@@ -359,3 +363,15 @@ def test_seed_log_records_and_every_metric_are_queryable_through_the_aws_api(
             EndTime=now + 60,
         )["MetricDataResults"][0]
         assert result["Values"] and result["Values"][0] > 0, (namespace, name, result)
+
+    # The seed's alarms name no dimensions; the series they watch must exist.
+    for namespace, name in [
+        ("AWS/Lambda", "Errors"), ("AWS/Lambda", "MemoryUsed"), ("AWS/ApiGateway", "5XXError"),
+        ("AWS/ApiGateway", "Latency"), ("AWS/ApiGateway", "ConnectionErrors"),
+    ]:  # fmt: skip
+        listed = eventually(
+            lambda ns=namespace, n=name: cloudwatch.list_metrics(Namespace=ns, MetricName=n)[
+                "Metrics"
+            ]
+        )
+        assert any(m.get("Dimensions", []) == [] for m in listed), (namespace, name, listed)

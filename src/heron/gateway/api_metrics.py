@@ -48,8 +48,13 @@ HTTP_METRICS: tuple[tuple[str, str], ...] = (
 def http_dimension_sets(
     api_id: str, stage: str, method: str, resource: str, detailed: bool
 ) -> tuple[Dimensions, ...]:
-    """The dimension sets every HTTP API metric is published under."""
-    dims = [
+    """The dimension sets every HTTP API metric is published under.
+
+    The empty set (all APIs together) is Heron-local: AWS always sets ApiId, but the seed's alarms
+    name no dimensions, and an alarm must watch a series that exists to ever fire.
+    """
+    dims: list[Dimensions] = [
+        (),
         MetricDatum.dims({"ApiId": api_id}),
         MetricDatum.dims({"ApiId": api_id, "Stage": stage}),
     ]
@@ -65,8 +70,13 @@ def http_dimension_sets(
 def ws_dimension_sets(
     api_id: str, stage: str, route: str | None, detailed: bool
 ) -> tuple[Dimensions, ...]:
-    """The dimension sets a WebSocket API metric is published under (per route when detailed)."""
-    dims = [
+    """The dimension sets a WebSocket API metric is published under (per route when detailed).
+
+    As for HTTP, the empty set is Heron-local so the seed's dimensionless WebSocketErrors alarm
+    watches real data.
+    """
+    dims: list[Dimensions] = [
+        (),
         MetricDatum.dims({"ApiId": api_id}),
         MetricDatum.dims({"ApiId": api_id, "Stage": stage}),
     ]
