@@ -125,8 +125,9 @@ SETTINGS: tuple[Setting, ...] = (
         "fault_injection",
         bool,
         False,
-        "Honour the x-heron-inject-latency-ms request header (heron load --inject-latency-ms) by"
-        " delaying the integration, at most 10 s; on with `heron up --demo`.",
+        "Honour the fault-injection request headers: x-heron-inject-latency-ms delays the"
+        " integration (at most 10 s) and x-heron-inject-error makes the handler fail; on with"
+        " `heron up --demo`.",
     ),
     Setting(
         "demo_rate", float, 5.0, "Operations per second of demo traffic under `heron up --demo`."

@@ -27,7 +27,9 @@ log = logging.getLogger("heron")
 TTL_SWEEP_INTERVAL_S = 60.0
 
 
-def function_environment(settings: ResolvedSettings, management_key: str) -> dict[str, str]:
+def function_environment(
+    settings: ResolvedSettings, management_key: str, *, fault_injection: bool = False
+) -> dict[str, str]:
     """The HERON_* variables every execution environment gets (the runtime adds Lambda's own)."""
     data_dir = settings.data_dir.resolve()
     pythonpath = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)
@@ -39,6 +41,7 @@ def function_environment(settings: ResolvedSettings, management_key: str) -> dic
         "AWS_REGION": str(settings["region"]),
         "AWS_DEFAULT_REGION": str(settings["region"]),
         "PYTHONPATH": pythonpath,
+        "HERON_FAULT_INJECTION": "1" if fault_injection else "0",
     }
 
 
@@ -123,17 +126,18 @@ async def run_up(
     sink = monitor.sink
 
     management_key = secrets.token_urlsafe(24)
+    faults = demo or bool(settings["fault_injection"])
     runtime = LambdaRuntime(
         settings.functions,
         sink,
-        env=function_environment(settings, management_key),
+        env=function_environment(settings, management_key, fault_injection=faults),
         account_concurrency=int(settings["account_concurrency"]),
         idle_timeout_s=float(settings["environment_idle_s"]),
         max_environments=int(settings["max_environments"]),
     )
     await runtime.start()
     readiness.mark_ready("runtime")
-    config = gateway_config(settings, management_key, fault_injection=demo)
+    config = gateway_config(settings, management_key, fault_injection=faults)
     app = create_app(settings.functions, runtime, sink, config)
     gateway_server = await serve(app, host, port, ws_max_size=config.ws_message_limit_bytes)
     readiness.mark_ready("gateway")

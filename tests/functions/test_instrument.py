@@ -204,3 +204,31 @@ def test_cold_start_is_counted_once_per_process(
     heron.call(authorizer.handler, authorizer_event("nope-nope-nope"))
     documents = emf(records(capsys))
     assert [d.get("ColdStart") for d in documents] == [1]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_inject_error_header_fails_the_handler_only_with_fault_injection_on(
+    heron: Heron,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    enabled: bool,
+) -> None:
+    alice = heron.signup("alice")
+    capsys.readouterr()
+    monkeypatch.setenv("HERON_FAULT_INJECTION", "1" if enabled else "0")
+    event = http_event(
+        "GET",
+        "GET /users/{userId}",
+        f"/users/{alice.user_id}",
+        user=alice.user_id,
+        headers={"x-heron-inject-error": "1"},
+    )
+    event["pathParameters"] = {"userId": alice.user_id}
+    context = FakeContext(function_name="getUser")
+    if enabled:
+        with pytest.raises(instrument.InjectedFault):
+            users.get_user(event, context)
+        (record,) = logs(records(capsys))
+        assert record["level"] == "ERROR" and record["error"]["name"] == "InjectedFault"
+    else:
+        assert users.get_user(event, context)["statusCode"] == 200

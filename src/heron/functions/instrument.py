@@ -124,6 +124,26 @@ def outcome(result: Any) -> str:
     return "success"
 
 
+#: The request header ``heron load --inject-error-rate`` and the demo send to make a handler fail.
+INJECT_ERROR_HEADER = "x-heron-inject-error"
+
+
+class InjectedFault(RuntimeError):
+    """A failure asked for with ``x-heron-inject-error`` while fault injection is on."""
+
+
+def raise_injected_fault(event: Event) -> None:
+    """Fail like a crashing handler when fault injection is on and the request asks for it.
+
+    Only with ``HERON_FAULT_INJECTION=1`` in the environment (``heron up --demo`` sets it), so a
+    deployed function never honours the header.
+    """
+    if os.environ.get("HERON_FAULT_INJECTION") != "1":
+        return
+    if header(event, INJECT_ERROR_HEADER) not in (None, "", "0"):
+        raise InjectedFault("Injected fault (x-heron-inject-error)")
+
+
 def instrumented(action: str) -> Callable[[Handler], Handler]:
     """Wrap a handler with logging, refusal-to-response mapping and one EMF flush."""
 
@@ -152,6 +172,7 @@ def instrumented(action: str) -> Callable[[Handler], Handler]:
             started = time.perf_counter()
             try:
                 try:
+                    raise_injected_fault(event)
                     result = handler(event, context)
                 except HttpError as refusal:
                     result = error_response(refusal)
