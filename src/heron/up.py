@@ -113,7 +113,9 @@ async def run_up(
         int(settings["monitor_port"]),
     )
 
-    monitor = await asyncio.to_thread(Monitor, data_dir, region=str(settings["region"]))
+    monitor = await asyncio.to_thread(
+        Monitor, data_dir, region=str(settings["region"]), account_id=str(settings["account_id"])
+    )
     monitor_app = create_monitor_app(
         readiness,
         info=lambda: {"dataDir": str(data_dir), "applicationPort": port, **monitor.info()},
@@ -147,6 +149,7 @@ async def run_up(
     tasks = [
         asyncio.create_task(_sweep_ttl(database, stop)),
         asyncio.create_task(monitor.run_housekeeping(stop)),
+        asyncio.create_task(monitor.scheduler.run(stop)),
     ]
     if demo:
         from heron.load.demo import run_demo

@@ -14,7 +14,7 @@ from botocore.loaders import create_loader  # type: ignore[import-untyped]
 from botocore.model import OperationNotFoundError, ServiceModel  # type: ignore[import-untyped]
 
 #: The botocore service names this layer knows how to serve.
-SUPPORTED_SERVICES = ("cloudwatch", "logs")
+SUPPORTED_SERVICES = ("cloudwatch", "logs", "sns")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ def service_spec(name: str) -> ServiceSpec:
     return ServiceSpec(
         name=name,
         signing_name=meta.get("signingName", meta["endpointPrefix"]),
-        target_prefix=meta["targetPrefix"],
+        target_prefix=meta.get("targetPrefix", ""),  # Query-only services (SNS) have none
         json_version=meta.get("jsonVersion", "1.0"),
         api_version=meta["apiVersion"],
         protocols=protocols,

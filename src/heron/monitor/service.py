@@ -9,12 +9,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from heron.awsapi.alarm_ops import alarm_operations
 from heron.awsapi.app import AwsApp, create_aws_app
 from heron.awsapi.cloudwatch_ops import cloudwatch_operations
 from heron.awsapi.credentials import Credentials, load_or_create_credentials
 from heron.awsapi.logs_ops import logs_operations
+from heron.awsapi.sns_ops import sns_operations
+from heron.monitor.alarms.scheduler import AlarmScheduler
+from heron.monitor.alarms.store import AlarmStore
 from heron.monitor.logs.store import LogStore
 from heron.monitor.metrics.store import MetricStore
+from heron.monitor.notify.topics import TopicStore
 from heron.monitor.telemetry_sink import MonitorSink
 from heron.types import Clock
 
@@ -25,18 +30,39 @@ HOUSEKEEPING_INTERVAL_S = 60.0
 
 
 class Monitor:
-    """Metric store, log store, the sink that feeds them, and the AWS API that reads them."""
+    """Metric, log, alarm and topic stores, the sink and scheduler that feed them, and the AWS API."""
 
-    def __init__(self, data_dir: Path, *, region: str = "us-east-1", clock: Clock = time.time):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        region: str = "us-east-1",
+        account_id: str = "000000000000",
+        clock: Clock = time.time,
+    ):
         self.clock = clock
         self.metrics = MetricStore(data_dir, clock=clock)
         self.logs = LogStore(data_dir / "logs.db", clock=clock, sink=self.metrics)
         self.sink = MonitorSink(self.logs, self.metrics)
+        self.alarms = AlarmStore(data_dir, clock=clock)
+        self.topics = TopicStore(
+            data_dir / "notify.db", region=region, account_id=account_id, clock=clock
+        )
+        self.scheduler = AlarmScheduler(self.alarms, self.metrics, self.topics, clock)
         self.credentials: Credentials = load_or_create_credentials(data_dir, region=region)
+        alarm_ops = alarm_operations(
+            self.alarms,
+            self.scheduler,
+            self.topics,
+            clock=clock,
+            region=region,
+            account_id=account_id,
+        )
         self.aws: AwsApp = create_aws_app(
             {
-                "cloudwatch": cloudwatch_operations(self.metrics, clock=clock),
+                "cloudwatch": {**cloudwatch_operations(self.metrics, clock=clock), **alarm_ops},
                 "logs": logs_operations(self.logs, clock=clock, region=region),
+                "sns": sns_operations(self.topics, region=region, account_id=account_id),
             },
             self.credentials,
             region=region,
@@ -66,6 +92,8 @@ class Monitor:
         self.sink.close()
         self.metrics.close()
         self.logs.close()
+        self.alarms.close()
+        self.topics.close()
 
     def info(self) -> dict[str, Any]:
         """What ``/health`` reports about the monitor."""

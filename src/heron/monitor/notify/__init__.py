@@ -1,0 +1,1 @@
+"""Notifications: SNS-style topics, subscriptions and the durable outbox of published messages."""

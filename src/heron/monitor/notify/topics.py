@@ -1,0 +1,312 @@
+"""SNS topics, subscriptions and published messages, durable in ``<data-dir>/notify.db``.
+
+A minimal SNS: topics are created idempotently by name, subscriptions are confirmed at once
+(AWS keeps http/https/email subscriptions "pending confirmation" until the endpoint confirms;
+locally there is nobody to click the link), and every published message lands in an ``outbox``
+table with a delivery status the notifier (next issue) works through. Nothing is delivered here.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from heron.types import Clock
+
+#: Protocols Subscribe accepts (the ones Heron's notifier will know how to deliver to).
+PROTOCOLS = ("email", "email-json", "http", "https", "lambda", "sqs")
+#: Topics created on first start: critical alarms go to ``alerts``, warnings to ``warnings``.
+DEFAULT_TOPICS = ("alerts", "warnings")
+#: Outbox delivery states.
+PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS topics (
+    arn TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, attributes TEXT NOT NULL,
+    tags TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    arn TEXT PRIMARY KEY, topic_arn TEXT NOT NULL, protocol TEXT NOT NULL,
+    endpoint TEXT NOT NULL, attributes TEXT NOT NULL, created REAL NOT NULL,
+    UNIQUE (topic_arn, protocol, endpoint));
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, message_id TEXT NOT NULL UNIQUE,
+    topic_arn TEXT NOT NULL, subject TEXT, message TEXT NOT NULL, attributes TEXT NOT NULL,
+    published REAL NOT NULL, status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, delivered REAL);
+CREATE INDEX IF NOT EXISTS outbox_topic ON outbox (topic_arn, id);
+CREATE INDEX IF NOT EXISTS outbox_status ON outbox (status, id);
+"""
+
+
+class TopicNotFound(KeyError):
+    """Raised for a topic ARN that names no topic (SNS's ``NotFound``)."""
+
+
+class TopicConflict(ValueError):
+    """CreateTopic of an existing name with different attributes (SNS's ``InvalidParameter``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """One subscription of an endpoint to a topic."""
+
+    arn: str
+    topic_arn: str
+    protocol: str
+    endpoint: str
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedMessage:
+    """A message in the outbox: what was published, when, and how far delivery got."""
+
+    id: int
+    message_id: str
+    topic_arn: str
+    subject: str | None
+    message: str
+    attributes: dict[str, Any]
+    published: float
+    status: str
+    attempts: int
+    last_error: str | None
+
+
+class TopicStore:
+    """Topics, subscriptions and the outbox; thread-safe; every change committed before return."""
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        region: str = "us-east-1",
+        account_id: str = "000000000000",
+        clock: Clock = time.time,
+        default_topics: tuple[str, ...] = DEFAULT_TOPICS,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+        for name in default_topics:
+            self.create_topic(name)
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._db.close()
+
+    def topic_arn(self, name: str) -> str:
+        """The ARN a topic called ``name`` has in this region and account."""
+        return f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+
+    # -- topics ----------------------------------------------------------------------------
+
+    def create_topic(
+        self,
+        name: str,
+        attributes: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """The topic's ARN, creating it unless a topic of that name exists (idempotent)."""
+        arn = self.topic_arn(name)
+        wanted = dict(attributes or {})
+        with self._lock:
+            row = self._db.execute("SELECT attributes FROM topics WHERE arn=?", (arn,)).fetchone()
+            if row is not None:
+                existing = json.loads(row[0])
+                if any(existing.get(k) != v for k, v in wanted.items()):
+                    raise TopicConflict(name)
+                return arn
+            self._db.execute(
+                "INSERT INTO topics VALUES (?,?,?,?,?)",
+                (arn, name, json.dumps(wanted), json.dumps(dict(tags or {})), self._clock()),
+            )
+        return arn
+
+    def delete_topic(self, arn: str) -> None:
+        """Delete a topic and its subscriptions (a missing topic is not an error, as in SNS)."""
+        with self._lock:
+            self._db.execute("BEGIN")
+            self._db.execute("DELETE FROM subscriptions WHERE topic_arn=?", (arn,))
+            self._db.execute("DELETE FROM topics WHERE arn=?", (arn,))
+            self._db.execute("COMMIT")
+
+    def topics(self) -> list[str]:
+        """Every topic ARN, sorted."""
+        with self._lock:
+            rows = self._db.execute("SELECT arn FROM topics ORDER BY arn").fetchall()
+        return [r[0] for r in rows]
+
+    def exists(self, arn: str) -> bool:
+        """Whether ``arn`` names a topic."""
+        with self._lock:
+            return (
+                self._db.execute("SELECT 1 FROM topics WHERE arn=?", (arn,)).fetchone() is not None
+            )
+
+    def attributes(self, arn: str) -> dict[str, str]:
+        """GetTopicAttributes' map: the stored attributes plus the computed ones."""
+        with self._lock:
+            row = self._db.execute("SELECT attributes FROM topics WHERE arn=?", (arn,)).fetchone()
+            if row is None:
+                raise TopicNotFound(arn)
+            counts = self._db.execute(
+                "SELECT COUNT(*) FROM subscriptions WHERE topic_arn=?", (arn,)
+            ).fetchone()
+        stored: dict[str, str] = json.loads(row[0])
+        return {
+            "TopicArn": arn,
+            "Owner": self.account_id,
+            "DisplayName": stored.get("DisplayName", ""),
+            "SubscriptionsConfirmed": str(counts[0]),
+            "SubscriptionsPending": "0",
+            "SubscriptionsDeleted": "0",
+            **stored,
+        }
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        topic_arn: str,
+        protocol: str,
+        endpoint: str,
+        attributes: Mapping[str, str] | None = None,
+    ) -> str:
+        """The subscription ARN (the same one again for the same protocol and endpoint)."""
+        with self._lock:
+            if (
+                self._db.execute("SELECT 1 FROM topics WHERE arn=?", (topic_arn,)).fetchone()
+                is None
+            ):
+                raise TopicNotFound(topic_arn)
+            row = self._db.execute(
+                "SELECT arn FROM subscriptions WHERE topic_arn=? AND protocol=? AND endpoint=?",
+                (topic_arn, protocol, endpoint),
+            ).fetchone()
+            if row is not None:
+                return str(row[0])
+            arn = f"{topic_arn}:{uuid.uuid4()}"
+            self._db.execute(
+                "INSERT INTO subscriptions VALUES (?,?,?,?,?,?)",
+                (
+                    arn,
+                    topic_arn,
+                    protocol,
+                    endpoint,
+                    json.dumps(dict(attributes or {})),
+                    self._clock(),
+                ),
+            )
+        return arn
+
+    def subscriptions(self, topic_arn: str) -> list[Subscription]:
+        """The topic's subscriptions in creation order."""
+        with self._lock:
+            if (
+                self._db.execute("SELECT 1 FROM topics WHERE arn=?", (topic_arn,)).fetchone()
+                is None
+            ):
+                raise TopicNotFound(topic_arn)
+            rows = self._db.execute(
+                "SELECT arn, topic_arn, protocol, endpoint FROM subscriptions "
+                "WHERE topic_arn=? ORDER BY created, rowid",
+                (topic_arn,),
+            ).fetchall()
+        return [Subscription(a, t, p, e, self.account_id) for a, t, p, e in rows]
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(
+        self,
+        topic_arn: str,
+        message: str,
+        *,
+        subject: str | None = None,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Store a message for delivery and return its MessageId."""
+        message_id = str(uuid.uuid4())
+        with self._lock:
+            if (
+                self._db.execute("SELECT 1 FROM topics WHERE arn=?", (topic_arn,)).fetchone()
+                is None
+            ):
+                raise TopicNotFound(topic_arn)
+            self._db.execute(
+                "INSERT INTO outbox (message_id, topic_arn, subject, message, attributes, "
+                "published) VALUES (?,?,?,?,?,?)",
+                (
+                    message_id,
+                    topic_arn,
+                    subject,
+                    message,
+                    json.dumps(dict(attributes or {})),
+                    self._clock(),
+                ),
+            )
+        return message_id
+
+    def published(
+        self, topic_arn: str | None = None, *, limit: int = 1000
+    ) -> list[PublishedMessage]:
+        """Messages published to ``topic_arn`` (all topics when None), oldest first."""
+        sql = "SELECT * FROM outbox"
+        args: tuple[Any, ...] = ()
+        if topic_arn is not None:
+            sql += " WHERE topic_arn=?"
+            args = (topic_arn,)
+        sql += " ORDER BY id LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, (*args, limit)).fetchall()
+        return [_message(row) for row in rows]
+
+    def pending(self, limit: int = 100) -> list[PublishedMessage]:
+        """Messages still waiting for delivery, oldest first (for the notifier)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM outbox WHERE status=? ORDER BY id LIMIT ?", (PENDING, limit)
+            ).fetchall()
+        return [_message(row) for row in rows]
+
+    def mark(self, message_id: str, status: str, error: str | None = None) -> None:
+        """Record a delivery attempt's outcome (``delivered``, ``failed`` or back to ``pending``)."""
+        if status not in (PENDING, DELIVERED, FAILED):
+            raise ValueError(f"unknown delivery status {status!r}")
+        with self._lock:
+            self._db.execute(
+                "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, delivered=? "
+                "WHERE message_id=?",
+                (status, error, self._clock() if status == DELIVERED else None, message_id),
+            )
+
+
+def _message(row: tuple[Any, ...]) -> PublishedMessage:
+    ident, message_id, topic, subject, message, attributes, published, status, attempts, error = (
+        row[:10]
+    )
+    return PublishedMessage(
+        id=ident,
+        message_id=message_id,
+        topic_arn=topic,
+        subject=subject,
+        message=message,
+        attributes=json.loads(attributes),
+        published=published,
+        status=status,
+        attempts=attempts,
+        last_error=error,
+    )

@@ -1,0 +1,72 @@
+"""The topic store: default topics, idempotent creation, subscriptions, the durable outbox."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from heron.monitor.notify.topics import TopicConflict, TopicNotFound, TopicStore
+
+ACCOUNT = "123456789012"
+
+
+def _open(path: Path) -> TopicStore:
+    return TopicStore(path / "notify.db", region="eu-west-1", account_id=ACCOUNT, clock=lambda: 5.0)
+
+
+def test_default_topics_and_idempotent_creation(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    assert store.topics() == [
+        f"arn:aws:sns:eu-west-1:{ACCOUNT}:alerts",
+        f"arn:aws:sns:eu-west-1:{ACCOUNT}:warnings",
+    ]
+    arn = store.create_topic("pager", {"DisplayName": "P"})
+    assert store.create_topic("pager") == arn
+    assert store.create_topic("pager", {"DisplayName": "P"}) == arn
+    with pytest.raises(TopicConflict):
+        store.create_topic("pager", {"DisplayName": "Q"})
+    assert store.attributes(arn)["DisplayName"] == "P"
+    store.close()
+    assert _open(tmp_path).topics().count(arn) == 1  # reopening creates nothing twice
+
+
+def test_subscriptions_are_confirmed_and_unique_per_endpoint(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    topic = store.topic_arn("alerts")
+    first = store.subscribe(topic, "email", "a@example.com")
+    assert store.subscribe(topic, "email", "a@example.com") == first
+    store.subscribe(topic, "https", "https://example.com/hook")
+    subs = store.subscriptions(topic)
+    assert [(s.protocol, s.endpoint) for s in subs] == [
+        ("email", "a@example.com"),
+        ("https", "https://example.com/hook"),
+    ]
+    assert store.attributes(topic)["SubscriptionsConfirmed"] == "2"
+    with pytest.raises(TopicNotFound):
+        store.subscribe(store.topic_arn("nope"), "email", "a@example.com")
+    store.delete_topic(topic)
+    with pytest.raises(TopicNotFound):
+        store.subscriptions(topic)
+
+
+def test_published_messages_survive_a_reopen_with_their_delivery_status(tmp_path: Path) -> None:
+    store = _open(tmp_path)
+    alerts, warnings = store.topic_arn("alerts"), store.topic_arn("warnings")
+    first = store.publish(alerts, '{"n":1}', subject="ALARM: x")
+    store.publish(warnings, '{"n":2}')
+    store.publish(alerts, '{"n":3}', attributes={"k": {"DataType": "String", "StringValue": "v"}})
+    with pytest.raises(TopicNotFound):
+        store.publish(store.topic_arn("nope"), "x")
+    store.mark(first, "delivered")
+    store.close()
+    reopened = _open(tmp_path)
+    messages = reopened.published(alerts)
+    assert [m.message for m in messages] == ['{"n":1}', '{"n":3}']
+    assert messages[0].subject == "ALARM: x" and messages[0].status == "delivered"
+    assert messages[0].attempts == 1 and messages[0].published == 5.0
+    assert messages[1].attributes == {"k": {"DataType": "String", "StringValue": "v"}}
+    assert [m.message for m in reopened.pending()] == ['{"n":2}', '{"n":3}']
+    assert len(reopened.published()) == 3
+    with pytest.raises(ValueError):
+        reopened.mark(first, "lost")
