@@ -102,6 +102,19 @@ def test_invalid_definitions_get_aws_errors_and_change_nothing(cw: Any) -> None:
     assert cw.describe_alarms(AlarmNames=["Invalid"])["MetricAlarms"] == []
 
 
+def test_an_action_naming_a_missing_topic_is_refused_and_stores_nothing(cw: Any) -> None:
+    missing = f"arn:aws:sns:{REGION}:{ACCOUNT}:no-such-topic"
+    with pytest.raises(ClientError) as exc:
+        _put(cw, "NoTopic", AlarmActions=[missing])
+    code, message, status = _error(exc)
+    assert (code, status) == ("InvalidParameterValue", 400) and missing in message
+    assert cw.describe_alarms(AlarmNames=["NoTopic"])["MetricAlarms"] == []
+    # The seed's placeholders resolve to the instance's own topics, which exist.
+    _put(cw, "PlaceholderTopic", AlarmActions=["arn:aws:sns:region:account:alerts"])
+    [alarm] = cw.describe_alarms(AlarmNames=["PlaceholderTopic"])["MetricAlarms"]
+    assert alarm["AlarmActions"] == [ALERTS]
+
+
 def test_an_update_keeps_state_and_replaces_configuration(cw: Any) -> None:
     _put(cw, "Keep")
     cw.set_alarm_state(AlarmName="Keep", StateValue="ALARM", StateReason="manual")

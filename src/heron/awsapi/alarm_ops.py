@@ -5,8 +5,9 @@ returns the output shape, raising AwsError with CloudWatch's awsQueryCompatible 
 the modelled exception name, ``query_code`` the Query code). Alarm definitions are validated by
 ``heron.monitor.alarms.validate``; this module owns the operation semantics around them: alarms
 are stored with state kept across updates, evaluated at once after a Put, and every change is
-visible to the scheduler. CloudWatch does not check that action targets exist, and neither does
-this (an action naming a missing topic is recorded as a failed action when it runs).
+visible to the scheduler. Real CloudWatch accepts an action naming an SNS topic that does not
+exist (only the console warns); Heron refuses it with InvalidParameterValue, since such an alarm
+pages nobody, and the seed's ``region``/``account`` placeholders are resolved before the check.
 """
 
 from __future__ import annotations
@@ -22,7 +23,12 @@ from heron.awsapi.cloudwatch_ops import constraint, invalid, missing
 from heron.awsapi.errors import AwsError, validation_error
 from heron.monitor.alarms import validate_fields
 from heron.monitor.alarms.scheduler import AlarmScheduler, alarm_children
-from heron.monitor.alarms.store import ACTION_KEYS, AlarmStore, HistoryQuery
+from heron.monitor.alarms.store import (
+    ACTION_KEYS,
+    AlarmStore,
+    HistoryQuery,
+    normalize_action_arns,
+)
 from heron.monitor.notify.topics import TopicStore
 from heron.types import Clock
 
@@ -149,7 +155,7 @@ class _AlarmOps:
         config = validate_put_metric_alarm(request, region=self.region, account_id=self.account_id)
         tags = validate_fields.tags(request.get("Tags"))
         self._check_kind(config["AlarmName"], composite=False)
-        self._warn_missing_topics(config)
+        self._check_topics(config)
         _, created = self.store.put_alarm(config, tags=tags)
         if created:
             # A new alarm is evaluated at once; an updated one keeps its state until its next
@@ -170,7 +176,7 @@ class _AlarmOps:
         )
         tags = validate_fields.tags(request.get("Tags"))
         self._check_kind(config["AlarmName"], composite=True)
-        self._warn_missing_topics(config)
+        self._check_topics(config)
         self.store.put_alarm(config, tags=tags)
         self.scheduler.evaluate_now([config["AlarmName"]])
         return {}
@@ -182,14 +188,21 @@ class _AlarmOps:
             kind = "composite alarm" if "AlarmRule" in existing else "metric alarm"
             raise validation_error(f"An alarm named {name} already exists as a {kind}.")
 
-    def _warn_missing_topics(self, config: Mapping[str, Any]) -> None:
+    def _check_topics(self, config: Mapping[str, Any]) -> None:
+        """Refuse actions naming SNS topics that do not exist (after resolving placeholders)."""
         if self.topics is None:
             return
+        resolved = {k: list(config[k]) for k in ACTION_KEYS if k in config}
+        resolved["AlarmArn"] = config.get("AlarmArn", "")
+        normalize_action_arns(resolved)
         for key in ACTION_KEYS:
-            for arn in config.get(key) or []:
+            for arn in resolved.get(key) or []:
                 if arn.startswith("arn:aws:sns:") and not self.topics.exists(arn):
-                    log.warning(
-                        "alarm %s names topic %s, which does not exist", config["AlarmName"], arn
+                    raise AwsError(
+                        "InvalidParameterValueException",
+                        f"Invalid value for parameter {key}: SNS topic {arn} does not exist."
+                        " Create it with CreateTopic first.",
+                        query_code="InvalidParameterValue",
                     )
 
     # -- Describe --------------------------------------------------------------------------
