@@ -4,9 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint typecheck unit bench clean
+.PHONY: install browser run test lint typecheck unit bench clean
 
-install: $(STAMP)
+install: $(STAMP) browser
+
+# The dashboard's browser tests drive Debian's headless Chromium (CI runs as root).
+browser:
+	@test -x /usr/bin/chromium -a -x /usr/bin/chromedriver || \
+		(apt-get update && apt-get install -y chromium chromium-driver)
 
 $(STAMP): pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)

@@ -7,6 +7,7 @@ and stops it with SIGTERM (SIGKILL after a grace period). Nothing here writes in
 
 from __future__ import annotations
 
+import configparser
 import contextlib
 import json
 import math
@@ -24,6 +25,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -396,26 +398,95 @@ def pin_note(server_cpus: Sequence[int] | None) -> str:
 
 
 # -- telemetry read-back ------------------------------------------------------------------------
+#
+# The telemetry goes to the monitor: log events into ``<data-dir>/logs.db`` (the LogStore's
+# SQLite file, read here with read-only queries while heron runs; WAL lets readers in), metrics
+# into the metric store, read back through the monitor's own CloudWatch API with boto3 and the
+# instance's credentials (``<data-dir>/credentials``). The sink commits every 50 ms.
 
 
-def telemetry_counts(data_dir: Path) -> tuple[int, int]:
-    """(log events, metric datums) committed so far to ``<data-dir>/telemetry.db``."""
-    with contextlib.closing(sqlite3.connect(data_dir / "telemetry.db", timeout=10)) as conn:
-        logs = conn.execute("SELECT count(*) FROM log_events").fetchone()[0]
-        datums = conn.execute("SELECT count(*) FROM metric_datums").fetchone()[0]
-    return int(logs), int(datums)
+def log_messages(data_dir: Path, group: str, like: str = "%") -> list[str]:
+    """Messages stored so far in log group ``group`` (SQL ``LIKE`` filter), oldest first."""
+    uri = f"file:{data_dir / 'logs.db'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        rows = conn.execute(
+            "SELECT e.message FROM log_events e JOIN log_groups g ON g.id = e.group_id"
+            " WHERE g.name = ? AND e.message LIKE ? ORDER BY e.ts, e.id",
+            (group, like),
+        ).fetchall()
+    return [str(m) for (m,) in rows]
+
+
+def log_event_counts(data_dir: Path) -> dict[str, int]:
+    """Log events stored so far per log group."""
+    uri = f"file:{data_dir / 'logs.db'}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
+        rows = conn.execute(
+            "SELECT g.name, count(*) FROM log_events e JOIN log_groups g ON g.id = e.group_id"
+            " GROUP BY g.name ORDER BY 2 DESC"
+        ).fetchall()
+    return {str(g): int(n) for g, n in rows}
+
+
+def cloudwatch_client(heron: Heron) -> Any:
+    """A boto3 CloudWatch client for the monitor port, signed with the instance's credentials."""
+    import boto3
+
+    parser = configparser.ConfigParser()
+    parser.read(heron.data_dir / "credentials")
+    profile = parser["heron"]
+    return boto3.client(
+        "cloudwatch",
+        endpoint_url=f"http://{HOST}:{heron.monitor_port}",
+        region_name="us-east-1",
+        aws_access_key_id=profile["aws_access_key_id"].strip(),
+        aws_secret_access_key=profile["aws_secret_access_key"].strip(),
+    )
+
+
+def metric_values(heron: Heron, lookback_s: float = 3600.0) -> dict[str, tuple[int, int]]:
+    """Per namespace: (values stored in the last ``lookback_s``, i.e. the sum of SampleCount over
+    every metric, and the number of distinct metric names)."""
+    client = cloudwatch_client(heron)
+    metrics = [
+        m for page in client.get_paginator("list_metrics").paginate() for m in page["Metrics"]
+    ]
+    end = time.time() + 120
+    start = end - lookback_s - 120
+    out: dict[str, tuple[int, int]] = {}
+    names: dict[str, set[str]] = {}
+    for i in range(0, len(metrics), 500):
+        chunk = metrics[i : i + 500]
+        queries = [
+            {"Id": f"m{j}", "MetricStat": {"Metric": m, "Period": 60, "Stat": "SampleCount"}}
+            for j, m in enumerate(chunk)
+        ]
+        pages = client.get_paginator("get_metric_data").paginate(
+            MetricDataQueries=queries, StartTime=start, EndTime=end
+        )
+        for page in pages:
+            for result in page["MetricDataResults"]:
+                metric = chunk[int(result["Id"][1:])]
+                ns = metric["Namespace"]
+                values, _ = out.get(ns, (0, 0))
+                names.setdefault(ns, set()).add(metric["MetricName"])
+                out[ns] = (values + int(sum(result["Values"])), len(names[ns]))
+    return out
+
+
+def telemetry_counts(heron: Heron) -> tuple[int, int]:
+    """(log events, metric values) the monitor has stored so far."""
+    logs = sum(log_event_counts(heron.data_dir).values())
+    values = sum(v for v, _ in metric_values(heron).values())
+    return logs, values
 
 
 def server_errors(data_dir: Path) -> dict[str, int]:
     """Why the HTTP API answered 5xx: access-log ``integrationError`` values and their counts."""
     reasons: dict[str, int] = {}
-    with contextlib.closing(sqlite3.connect(data_dir / "telemetry.db", timeout=10)) as conn:
-        rows = conn.execute(
-            "SELECT message FROM log_events WHERE log_group = '/aws/apigateway/local-http/access'"
-        )
-        for (message,) in rows:
-            record = json.loads(message)
-            if int(record.get("status", 0)) >= 500:
-                reason = str(record.get("integrationError") or record.get("status"))[:120]
-                reasons[reason] = reasons.get(reason, 0) + 1
+    for message in log_messages(data_dir, "/aws/apigateway/local-http/access"):
+        record = json.loads(message)
+        if int(record.get("status", 0)) >= 500:
+            reason = str(record.get("integrationError") or record.get("status"))[:120]
+            reasons[reason] = reasons.get(reason, 0) + 1
     return reasons

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import re
-import sqlite3
 import time
 
 import _harness as h
@@ -40,12 +39,8 @@ def timed_get(client: httpx.Client, path: str, token: str) -> float:
 def init_durations(heron: h.Heron) -> list[float]:
     """``Init Duration`` values (ms) the runtime logged for getUser so far."""
     time.sleep(0.3)  # group commit every 50 ms
-    with contextlib.closing(sqlite3.connect(heron.data_dir / "telemetry.db", timeout=10)) as conn:
-        rows = conn.execute(
-            "SELECT message FROM log_events WHERE log_group = '/aws/lambda/getUser'"
-            " AND message LIKE 'REPORT%Init Duration%'"
-        ).fetchall()
-    found = (re.search(r"Init Duration: ([\d.]+) ms", m) for (m,) in rows)
+    rows = h.log_messages(heron.data_dir, "/aws/lambda/getUser", "REPORT%Init Duration%")
+    found = (re.search(r"Init Duration: ([\d.]+) ms", m) for m in rows)
     return [float(m.group(1)) for m in found if m]
 
 

@@ -26,6 +26,13 @@ BENCHMARKS: tuple[tuple[str, int], ...] = (
     ("cold_start.py", 300),
     ("telemetry_cost.py", 600),
     ("idle.py", 180),
+    ("alarms_evaluation.py", 300),
+    ("alarms_ingest.py", 600),
+    # issue 3: the monitor, side by side with moto server (`.venv/bin/pip install 'moto[server]'`)
+    ("monitor_ingest.py", 420),
+    ("monitor_queries.py", 900),
+    ("monitor_memory.py", 600),
+    ("monitor_filter.py", 900),
 )
 PINNABLE = {"get_user_throughput.py", "post_messages_throughput.py", "get_user_latency.py"}
 FIGURE = re.compile(r"^FIGURE (\S+): (.*) \(target (.*)\) (PASS|MISS|n/a)(?: -- (.*))?$")

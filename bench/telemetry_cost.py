@@ -1,12 +1,13 @@
 """Figure 6: what telemetry costs in throughput (target <= 10 %).
 
 Heron has no switch that turns telemetry off, so three things are measured:
-1. Throughput of ``GET /users/{id}`` (wrk, several alternating rounds) with the stock durable
-   SQLite sink, and with a sink that drops everything, swapped in from outside by
-   ``bench/_nullsink_up.py``. The difference is the cost of the *sink* (its writer thread's
-   SQLite inserts and what they take from the parent's GIL); building the records still happens
-   in both runs.
-2. Telemetry volume per request: log events and metric datums committed to telemetry.db per GET.
+1. Throughput of ``GET /users/{id}`` (wrk, several alternating rounds) with the stock monitor
+   sink (``MonitorSink``: log store, EMF extraction, metric store, all on SQLite), and with a
+   sink that drops everything, swapped in from outside by ``bench/_nullsink_up.py``. The
+   difference is the cost of the *sink* (its writer thread's work and what it takes from the
+   parent's GIL); building the records still happens in both runs.
+2. Telemetry volume per request: log events (read from the monitor's logs.db) and metric values
+   (SampleCount summed over every metric, read with boto3 from the monitor's CloudWatch API).
 3. Where the ``heron up`` parent spends its GIL time under that load (py-spy ``--gil``, if
    installed in the venv): the share of samples inside telemetry code on the event loop (access
    log and API metrics, REPORT/platform lines, EMF and table-metric handling) and in the sink
@@ -19,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import collections
-import contextlib
 import re
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -60,14 +59,14 @@ def throughput(program: list[str] | None, duration_s: int, wrk: str) -> tuple[fl
         h.warm_up(heron.base_url, path, users[0].token, 10)
         h.run_wrk(wrk, heron.base_url, lua, connections=CONNECTIONS, threads=1, duration_s=3)
         time.sleep(0.5)
-        logs0, datums0 = h.telemetry_counts(heron.data_dir) if program is None else (0, 0)
+        logs0, datums0 = h.telemetry_counts(heron) if program is None else (0, 0)
         result = h.run_wrk(
             wrk, heron.base_url, lua, connections=CONNECTIONS, threads=1, duration_s=duration_s
         )
         time.sleep(1.0)  # let the group commit catch up before counting
-        logs1, datums1 = h.telemetry_counts(heron.data_dir) if program is None else (0, 0)
+        logs1, datums1 = h.telemetry_counts(heron) if program is None else (0, 0)
         if program is None:
-            print_volume(heron.data_dir, result.requests)
+            print_volume(heron, result.requests)
     good = result.requests - result.non_2xx
     return (
         good / result.duration_s,
@@ -76,23 +75,20 @@ def throughput(program: list[str] | None, duration_s: int, wrk: str) -> tuple[fl
     )
 
 
-def print_volume(data_dir: Path, requests: int) -> None:
+def print_volume(heron: h.Heron, requests: int) -> None:
     """Print which log groups and metric namespaces the telemetry of a run went to, per request."""
-    with contextlib.closing(sqlite3.connect(data_dir / "telemetry.db", timeout=10)) as conn:
-        groups = conn.execute(
-            "SELECT log_group, count(*) FROM log_events GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
-        spaces = conn.execute(
-            "SELECT namespace, count(*), count(DISTINCT name) FROM metric_datums"
-            " GROUP BY 1 ORDER BY 2 DESC"
-        ).fetchall()
+    groups = h.log_event_counts(heron.data_dir)
+    spaces = h.metric_values(heron)
     # Denominator: every HTTP request of the run (warm-up and sign-ups included), one access
     # log record each.
-    total = max(dict(groups).get("/aws/apigateway/local-http/access", requests), 1)
-    logs = ", ".join(f"{g} {n / total:.2f}" for g, n in groups)
-    datums = ", ".join(f"{ns} {n / total:.1f} ({names} names)" for ns, n, names in spaces)
+    total = max(groups.get("/aws/apigateway/local-http/access", requests), 1)
+    logs = ", ".join(f"{g} {n / total:.2f}" for g, n in groups.items())
+    values = ", ".join(
+        f"{ns} {n / total:.1f} ({names} names)"
+        for ns, (n, names) in sorted(spaces.items(), key=lambda kv: -kv[1][0])
+    )
     print(f"  per HTTP request (whole run): log events: {logs}", flush=True)
-    print(f"  per HTTP request (whole run): datums: {datums}", flush=True)
+    print(f"  per HTTP request (whole run): metric values: {values}", flush=True)
 
 
 def profile(duration_s: int, wrk: str) -> dict[str, float] | None:
@@ -144,8 +140,8 @@ def classify(collapsed: str, possible: int) -> dict[str, float]:
         if not frames:
             continue
         n = int(count)
-        if any("SqliteSink._run" in f for f in frames):
-            kinds["sink thread (SQLite inserts)"] += n
+        if any("MonitorSink._run" in f for f in frames):
+            kinds["sink thread (log store, EMF, metric store)"] += n
         elif any(t in f for f in frames for t in TELEMETRY_FRAMES):
             kinds["event loop: telemetry code"] += n
         else:
@@ -178,7 +174,7 @@ def main() -> int:
         null.append(rps_null)
         print(
             f"  round {i}: stock sink {rps:.0f} req/s, null sink {rps_null:.0f} req/s; "
-            f"{logs:.2f} log events and {datums:.2f} datums per request",
+            f"{logs:.2f} log events and {datums:.2f} metric values per request",
             flush=True,
         )
     shares = profile(args.duration, wrk)
@@ -193,9 +189,9 @@ def main() -> int:
         f"{cost:.1f} % (sink only)",
         "<= 10 %",
         cost <= TARGET_PCT,
-        f"median GET {stock_m:.0f} req/s with the SQLite sink vs {null_m:.0f} with a null sink "
+        f"median GET {stock_m:.0f} req/s with the monitor sink vs {null_m:.0f} with a null sink "
         f"({args.rounds} rounds, c={CONNECTIONS}); {per_req[0]:.1f} log events + "
-        f"{per_req[1]:.1f} datums per request; telemetry code is {in_code:.1f} % of the "
+        f"{per_req[1]:.1f} metric values per request; telemetry code is {in_code:.1f} % of the "
         "parent's GIL samples (not removable from outside)",
     )
     return 0

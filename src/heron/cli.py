@@ -120,7 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--monitor-port", type=int, help="monitor port (default 4566)")
     up.add_argument("--data-dir", help="directory for all state (default ./.heron)")
     up.add_argument("--config", help="config file (default ./heron.toml if present)")
-    up.add_argument("--demo", action="store_true", help="also generate gentle demo traffic")
+    up.add_argument(
+        "--demo",
+        action="store_true",
+        help="also generate gentle demo traffic, with a staged incident every"
+        " demo_incident_interval_s (injected errors, then latency)",
+    )
     up.set_defaults(func=_cmd_up)
 
     invoke = sub.add_parser("invoke", help="run one invocation, like `sam local invoke`")
@@ -146,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
     from heron.cli_monitor import add_monitor_commands
 
     add_monitor_commands(sub)
+    from heron.cli_alarms import add_alarm_commands
+
+    add_alarm_commands(sub)
+    from heron.cli_notify import add_notify_commands
+
+    add_notify_commands(sub)
     return parser
 
 

@@ -2,7 +2,9 @@
 
 Every setting has an environment variable ``HERON_<NAME upper-cased>`` and a key of the same
 name at the top level of ``heron.toml``. Functions are declared in ``heron.toml`` as
-``[[functions]]`` tables; they add to (or, by name, replace) the built-in functions.
+``[[functions]]`` tables; they add to (or, by name, replace) the built-in functions. The
+``[notify]`` tables (channels, routes, on-call) are kept raw here and validated by
+``heron.monitor.notify.config`` (docs/notify.md).
 """
 
 from __future__ import annotations
@@ -132,9 +134,49 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "demo_rate", float, 5.0, "Operations per second of demo traffic under `heron up --demo`."
     ),
+    Setting(
+        "demo_incident_interval_s",
+        float,
+        1800.0,
+        "Under `heron up --demo`, stage an incident this often (Heron seconds; 0 = never): a"
+        " burst of injected handler errors (LambdaErrors goes to ALARM, then back to OK) and a"
+        " 17-minute phase of 1.5 s injected latency (HighLatency); at least 1500.",
+    ),
+    Setting(
+        "time_scale",
+        float,
+        1.0,
+        "Heron seconds per real second for the monitor (alarms, metric and log timestamps);"
+        " above 1 compresses alarm periods for demos and tests, e.g. 60 makes a 5-minute"
+        " period last 5 real seconds.",
+    ),
+    Setting(
+        "alarms_dir",
+        str,
+        "alarms",
+        "Directory of alarm JSON files (PutMetricAlarm/PutCompositeAlarm requests) loaded on"
+        " `heron up` after the seed's five alarms and the catalogue; same-named alarms replace"
+        " them. Skipped when the default directory does not exist.",
+    ),
+    Setting(
+        "alarm_catalogue",
+        bool,
+        True,
+        "Load Heron's alarm catalogue (a threshold alarm for every threshold in the seed, plus"
+        " log-pattern metric filters) on `heron up`.",
+    ),
+    Setting(
+        "alarm_ok_notifications",
+        bool,
+        True,
+        "Alarm files whose alarms name AlarmActions but no OKActions also notify those topics"
+        " on the way back to OK (false loads them strictly verbatim).",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+#: The shortest demo incident cycle: error burst, recovery, 17-minute latency phase, recovery.
+MIN_INCIDENT_INTERVAL_S = 1500.0
 _FUNCTION_FIELDS = {
     "name", "handler", "memory_mb", "timeout_s", "reserved_concurrency",
     "provisioned_concurrency", "http_routes", "ws_routes", "authorized", "environment",
@@ -148,6 +190,7 @@ class ResolvedSettings:
     values: Mapping[str, Any]
     sources: Mapping[str, str]
     functions: tuple[FunctionSpec, ...] = field(default=())
+    notify: Mapping[str, Any] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> Any:
         return self.values[name]
@@ -223,6 +266,7 @@ def load_settings(
     """Resolve every setting: explicit overrides, then HERON_* variables, then heron.toml, then defaults."""
     environ = os.environ if environ is None else environ
     file_values: dict[str, Any] = {}
+    notify: dict[str, Any] = {}
     declared: list[FunctionSpec] = []
     path = config_path if config_path is not None else Path("heron.toml")
     if path.exists():
@@ -230,6 +274,9 @@ def load_settings(
             document = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        notify = document.pop("notify", {})
+        if not isinstance(notify, dict):
+            raise ConfigError(f"{path}: notify must be a table ([notify]); see docs/notify.md")
         for i, raw in enumerate(document.pop("functions", [])):
             declared.append(_parse_function(raw, f"{path} [[functions]] #{i + 1}"))
         unknown = set(document) - set(_BY_NAME)
@@ -254,6 +301,16 @@ def load_settings(
             sources[s.name] = str(path)
         else:
             values[s.name], sources[s.name] = s.default, "default"
+    if values["time_scale"] <= 0:
+        raise ConfigError(f"time_scale must be above 0, got {values['time_scale']!r}")
+    interval = values["demo_incident_interval_s"]
+    if 0 < interval < MIN_INCIDENT_INTERVAL_S:
+        raise ConfigError(
+            f"demo_incident_interval_s must be 0 (no incidents) or at least "
+            f"{MIN_INCIDENT_INTERVAL_S:g} (an incident lasts that long), got {interval!r}"
+        )
     if values["tables_backend"] != "sqlite":
         raise ConfigError(f"tables_backend must be sqlite, got {values['tables_backend']!r}")
-    return ResolvedSettings(values, sources, merge_functions(default_functions, declared))
+    return ResolvedSettings(
+        values, sources, merge_functions(default_functions, declared), notify=notify
+    )

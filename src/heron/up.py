@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from heron.errors import ConfigError
+from heron.monitor.alarms.seed import LoadReport
 from heron.monitor.app import Readiness, create_monitor_app
 from heron.monitor.service import Monitor
+from heron.monitor.timescale import ScaledClock, TimeScaledSink, make_clock
 from heron.settings import ResolvedSettings
 from heron.telemetry.sink import MemorySink
 from heron.types import Event, FunctionSpec
@@ -113,19 +115,38 @@ async def run_up(
         int(settings["monitor_port"]),
     )
 
+    scale = float(settings["time_scale"])
+    clock = make_clock(scale)
     monitor = await asyncio.to_thread(
-        Monitor, data_dir, region=str(settings["region"]), account_id=str(settings["account_id"])
+        Monitor,
+        data_dir,
+        region=str(settings["region"]),
+        account_id=str(settings["account_id"]),
+        clock=clock,
+        time_scale=scale,
+        signature_clock=time.time,  # signatures are checked against real time, whatever the scale
+        notify=settings.notify,
     )
+    try:
+        alarm_report = await asyncio.to_thread(load_alarms, settings, monitor)
+    except BaseException:
+        await asyncio.to_thread(monitor.close)
+        raise
+    dashboard = _dashboard(settings, monitor)
     monitor_app = create_monitor_app(
         readiness,
         info=lambda: {"dataDir": str(data_dir), "applicationPort": port, **monitor.info()},
         aws=monitor.aws,
+        routes=dashboard.routes,
     )
     monitor_server = await serve(monitor_app, host, monitor_port)
     readiness.mark_ready("monitor")
     database = await asyncio.to_thread(_prepare_tables, settings)
     readiness.mark_ready("tables")
-    sink = monitor.sink
+    # The application side keeps real time; its telemetry crosses into Heron time here.
+    sink = (
+        monitor.sink if not isinstance(clock, ScaledClock) else TimeScaledSink(monitor.sink, clock)
+    )
 
     management_key = secrets.token_urlsafe(24)
     faults = demo or bool(settings["fault_injection"])
@@ -144,19 +165,27 @@ async def run_up(
     gateway_server = await serve(app, host, port, ws_max_size=config.ws_message_limit_bytes)
     readiness.mark_ready("gateway")
     if announce:
+        print(f"heron: alarms           {alarm_report.summary()}", file=sys.stderr, flush=True)
         _announce(settings, data_dir, monitor)
 
     tasks = [
         asyncio.create_task(_sweep_ttl(database, stop)),
         asyncio.create_task(monitor.run_housekeeping(stop)),
         asyncio.create_task(monitor.scheduler.run(stop)),
+        asyncio.create_task(monitor.notifier.run(stop)),
     ]
     if demo:
         from heron.load.demo import run_demo
 
         tasks.append(
             asyncio.create_task(
-                run_demo(f"http://127.0.0.1:{port}", stop, rate=float(settings["demo_rate"]))
+                run_demo(
+                    f"http://127.0.0.1:{port}",
+                    stop,
+                    rate=float(settings["demo_rate"]),
+                    incident_interval_s=float(settings["demo_incident_interval_s"]),
+                    time_scale=scale,
+                )
             )
         )
     try:
@@ -169,9 +198,84 @@ async def run_up(
         await asyncio.gather(*tasks, return_exceptions=True)
         await gateway_server.stop()
         await runtime.close()
+        await dashboard.close()
         await monitor_server.stop()
         await asyncio.to_thread(monitor.close)
         database.close()
+
+
+def _dashboard(settings: ResolvedSettings, monitor: Monitor) -> Any:
+    """The dashboard on the monitor port, reading the monitor's stores."""
+    from heron.dashboard.app import Dashboard
+    from heron.dashboard.layout import DashboardConfig
+
+    config = DashboardConfig.from_specs(
+        settings.functions, account_concurrency=int(settings["account_concurrency"])
+    )
+    # The alarm list shows the monitor's alarm store (read through its ``snapshot()``).
+    alarms = getattr(monitor, "alarms", None)
+    if not callable(getattr(alarms, "snapshot", None)):
+        alarms = None
+    return Dashboard(
+        metrics=monitor.metrics,
+        logs=monitor.logs,
+        credentials=monitor.credentials,
+        config=config,
+        alarms=alarms,
+        clock=monitor.clock,
+    )
+
+
+def catalogue_target(settings: ResolvedSettings) -> Any:
+    """The alarm catalogue's target: the declared functions, the tables, API ids and limits."""
+    from heron.monitor.alarms.catalogue import TableTarget, Target
+    from heron.tables.schema import schemas_from_env
+
+    gateway = gateway_config(settings, "unused")  # only its API ids and stage are read
+    return Target(
+        functions=tuple(settings.functions),
+        tables=tuple(TableTarget(t.name, t.provisioned) for t in schemas_from_env()),
+        http_api_id=gateway.http_api_id,
+        ws_api_id=gateway.ws_api_id,
+        ws_stage=gateway.ws_stage,
+        account_concurrency=int(settings["account_concurrency"]),
+    )
+
+
+def alarm_sources(settings: ResolvedSettings) -> list[Any]:
+    """What ``heron up`` loads, in order: the seed's alarms, the catalogue, the user's files.
+
+    The user's directory is optional while it is the default one; named explicitly, it must exist.
+    """
+    from heron.monitor.alarms.catalogue import build_catalogue
+    from heron.monitor.alarms.seed import (
+        catalogue_source,
+        directory_paths,
+        read_alarm_file,
+        seed_paths,
+    )
+
+    sources = [read_alarm_file(path) for path in seed_paths()]
+    if settings["alarm_catalogue"]:
+        sources.append(catalogue_source(build_catalogue(catalogue_target(settings))))
+    directory = Path(str(settings["alarms_dir"]))
+    if str(settings["alarms_dir"]) and (
+        directory.is_dir() or settings.sources["alarms_dir"] != "default"
+    ):
+        sources.extend(read_alarm_file(path) for path in directory_paths(directory))
+    return sources
+
+
+def load_alarms(settings: ResolvedSettings, monitor: Monitor) -> LoadReport:
+    """Load every alarm source into ``monitor``; a bad file is a ConfigError naming it."""
+    from heron.monitor.alarms.seed import AlarmFileError
+
+    try:
+        return monitor.load_alarms(
+            alarm_sources(settings), ok_notifications=bool(settings["alarm_ok_notifications"])
+        )
+    except AlarmFileError as exc:
+        raise ConfigError(f"cannot load alarms: {exc}") from None
 
 
 def gateway_config(
@@ -203,6 +307,7 @@ def _announce(settings: ResolvedSettings, data_dir: Path, monitor: Monitor) -> N
     print(
         f"heron: application API  http://{host}:{port}  (WebSocket ws://{host}:{port}/ws)\n"
         f"heron: monitor          http://{host}:{mport}/health\n"
+        f"heron: dashboard        http://{host}:{mport}/dashboard  (sign in with the key pair)\n"
         f"heron: AWS API          http://{host}:{mport}  (CloudWatch, CloudWatch Logs)\n"
         f"heron:   access key {monitor.credentials.access_key_id}; the secret is in {credentials}\n"
         f"heron:   AWS_SHARED_CREDENTIALS_FILE={credentials} AWS_PROFILE=heron \\\n"

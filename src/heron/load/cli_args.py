@@ -100,6 +100,15 @@ def add_load_arguments(parser: argparse.ArgumentParser) -> None:
         "honours it to add that much latency; 0 sends no header (default: %(default)s)",
     )
     parser.add_argument(
+        "--inject-error-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="share of well-formed requests sent with header x-heron-inject-error, asking a "
+        "service with fault injection on (`heron up --demo`) to fail the handler; their 5xx "
+        "answers count as error kind 'injected' (default: %(default)s)",
+    )
+    parser.add_argument(
         "--seed",
         type=int,
         default=None,
@@ -144,6 +153,7 @@ async def main_load(
             ws_fraction=args.ws_fraction,
             error_rate=args.error_rate,
             latency_injection_ms=args.inject_latency_ms,
+            error_injection_rate=args.inject_error_rate,
             progress=None if args.quiet else ProgressPrinter(err),
             seed=args.seed,
         )

@@ -19,6 +19,8 @@ from heron.types import Clock
 
 #: Request header a Heron deployment may honour to add artificial latency (demo faults).
 INJECT_LATENCY_HEADER = "x-heron-inject-latency-ms"
+#: Request header a Heron deployment may honour to make the handler fail (demo faults).
+INJECT_ERROR_HEADER = "x-heron-inject-error"
 
 #: Relative weights of the well-formed HTTP operations.
 HTTP_MIX: dict[str, float] = {
@@ -95,11 +97,25 @@ def _notification_ids(body: Any) -> list[str]:
 class ApiClient:
     """Sends Heron API requests over one keep-alive ``httpx.AsyncClient`` and records each one."""
 
-    def __init__(self, http: httpx.AsyncClient, recorder: Recorder, clock: Clock) -> None:
-        """Use ``http`` (whose base_url is the app port) and record into ``recorder``."""
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        recorder: Recorder,
+        clock: Clock,
+        *,
+        inject_error_rate: float = 0.0,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Use ``http`` (whose base_url is the app port) and record into ``recorder``.
+
+        ``inject_error_rate`` of the well-formed requests carry ``x-heron-inject-error: 1``; a
+        5xx answer to one is recorded as the error kind ``injected``.
+        """
         self.http = http
         self.recorder = recorder
         self.clock = clock
+        self.inject_error_rate = inject_error_rate
+        self._rng = rng or random.Random()
         self._churned = 0
 
     async def call(
@@ -118,6 +134,13 @@ class ApiClient:
         headers = {"authorization": f"Bearer {token}"} if token is not None else {}
         if content is not None:
             headers["content-type"] = "application/json"
+        injected = (
+            self.inject_error_rate > 0
+            and not deliberate
+            and self._rng.random() < self.inject_error_rate
+        )
+        if injected:
+            headers[INJECT_ERROR_HEADER] = "1"
         start = self.clock()
         try:
             response = await self.http.request(
@@ -131,12 +154,10 @@ class ApiClient:
             self.recorder.record(operation, "error", self.clock() - start, error=kind)
             return None
         status = response.status_code
-        self.recorder.record(
-            operation,
-            status_class(status),
-            self.clock() - start,
-            error=classify(status, deliberate=deliberate),
-        )
+        error = classify(status, deliberate=deliberate)
+        if injected and status >= 500:
+            error = "injected"
+        self.recorder.record(operation, status_class(status), self.clock() - start, error=error)
         return response
 
     async def sign_up(self, username: str, display_name: str | None = None) -> SimUser | None:

@@ -2,8 +2,10 @@
 
 A handful of demo users sign up, pair up over WebSocket and chat, read profiles, history and
 notifications, and now and then send a bad request so the error metrics are not flat. Operations
-arrive as a Poisson process at ``rate`` per second. Nothing here may take the server down: every
-failure is logged and retried with exponential backoff until ``stop`` is set.
+arrive as a Poisson process at ``rate`` per second. With ``incident_interval_s`` the demo also
+stages incidents (``heron.load.incidents``: an error burst, then a latency phase) so the seed's
+alarms have something to say. Nothing here may take the server down: every failure is logged and
+retried with exponential backoff until ``stop`` is set.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import logging
 import random
 import secrets
 import time
+from collections.abc import Callable
 
 import httpx
 
 from heron.load.client import ApiClient
 from heron.load.generator import REQUEST_TIMEOUT_S, connect_pairs, perform_one
+from heron.load.incidents import NORMAL, Phase, apply_phase, phase_at
 from heron.load.summary import Recorder
 from heron.types import Clock
 
@@ -36,6 +40,8 @@ MAX_BACKOFF_S = 30.0
 MAX_CONSECUTIVE_FAILURES = 5
 #: Demo operations in flight at once, so a stalled server cannot make tasks pile up.
 MAX_IN_FLIGHT = 16
+#: An instant inside the first incident cycle, used to check the interval up front.
+FIRST_INCIDENT_CHECK_S = 1e9
 
 
 class ServerUnavailable(Exception):
@@ -55,17 +61,33 @@ async def run_demo(
     users: int = 4,
     clock: Clock = time.monotonic,
     seed: int | None = None,
+    incident_interval_s: float = 0.0,
+    time_scale: float = 1.0,
 ) -> None:
-    """Send demo traffic to ``base_url`` until ``stop`` is set; never raises for server trouble."""
+    """Send demo traffic to ``base_url`` until ``stop`` is set; never raises for server trouble.
+
+    ``incident_interval_s`` (Heron seconds, 0 for none) stages an incident cycle that often;
+    ``time_scale`` is Heron seconds per real second, so the timetable follows the monitor's clock.
+    """
     if rate <= 0 or users < 2:
         raise ValueError(f"demo needs rate > 0 and at least 2 users, got rate={rate} users={users}")
+    if time_scale <= 0:
+        raise ValueError(f"time scale must be above 0, got {time_scale}")
+    phase_at(FIRST_INCIDENT_CHECK_S, incident_interval_s)  # a too-short interval fails here
     _quiet_request_logs()
     rng = random.Random(seed)
     backoff = INITIAL_BACKOFF_S
+    begun = clock()
+
+    def phase() -> Phase:
+        return phase_at((clock() - begun) * time_scale, incident_interval_s)
+
     while not stop.is_set():
         started = clock()
         try:
-            await _demo_session(base_url, stop, rate=rate, users=users, clock=clock, rng=rng)
+            await _demo_session(
+                base_url, stop, rate=rate, users=users, clock=clock, rng=rng, phase=phase
+            )
         except Exception as exc:
             # A session that ran a while before failing was healthy: start the backoff afresh.
             if clock() - started > MAX_BACKOFF_S:
@@ -100,6 +122,7 @@ async def _demo_session(
     users: int,
     clock: Clock,
     rng: random.Random,
+    phase: Callable[[], Phase] = lambda: NORMAL,
 ) -> None:
     """One demo session: sign up, connect, and send traffic until stop or the server goes away."""
     recorder = Recorder(keep_samples=False)
@@ -126,6 +149,7 @@ async def _demo_session(
         )
         in_flight: set[asyncio.Task[None]] = set()
         consecutive = 0
+        current = NORMAL
 
         async def one() -> None:
             nonlocal consecutive
@@ -144,6 +168,12 @@ async def _demo_session(
             while not stop.is_set():
                 if consecutive >= MAX_CONSECUTIVE_FAILURES:
                     raise ServerUnavailable(f"{consecutive} requests in a row got no answer")
+                now_phase = phase()
+                if now_phase is not current:
+                    # The client's headers go on every request built from now on.
+                    apply_phase(http.headers, now_phase)
+                    logger.info("demo incident phase: %s", now_phase.name)
+                    current = now_phase
                 if len(in_flight) < MAX_IN_FLIGHT:
                     task = asyncio.create_task(one())
                     in_flight.add(task)

@@ -68,6 +68,7 @@ def validate_parameters(
     error_rate: float,
     latency_injection_ms: float,
     max_in_flight: int,
+    error_injection_rate: float = 0.0,
 ) -> None:
     """Raise ``LoadError`` naming the first parameter that is out of range."""
     parts = urlsplit(base_url)
@@ -89,6 +90,10 @@ def validate_parameters(
             f"latency injection must be >= 0 ms, got {latency_injection_ms}",
         ),
         (max_in_flight >= 1, f"max in-flight must be at least 1, got {max_in_flight}"),
+        (
+            0.0 <= error_injection_rate <= 1.0,
+            f"inject-error-rate must be between 0 and 1, got {error_injection_rate}",
+        ),
     ]
     for ok, message in checks:
         if not ok:
@@ -175,6 +180,7 @@ async def run_load(
     ws_fraction: float,
     error_rate: float = 0.0,
     latency_injection_ms: float = 0.0,
+    error_injection_rate: float = 0.0,
     progress: Callable[[Progress], None] | None = None,
     clock: Clock = time.monotonic,
     max_in_flight: int = 256,
@@ -188,7 +194,9 @@ async def run_load(
     chat messages (when at least one pair connected) and ``error_rate`` of all of them are
     deliberately malformed requests that must be rejected with a 4xx. ``latency_injection_ms`` > 0
     sends the ``x-heron-inject-latency-ms`` header on every request, which a service may honour to
-    add latency (Heron's demo-fault hook); it changes nothing on the client side. ``clock`` must
+    add latency (Heron's demo-fault hook); it changes nothing on the client side.
+    ``error_injection_rate`` of the well-formed requests carry ``x-heron-inject-error: 1``, which
+    a service with fault injection on answers by failing the handler. ``clock`` must
     be monotonic seconds: it times the schedule and every latency sample. A WebSocket message not
     delivered within ``delivery_timeout_s`` counts as a ``ws_delivery_timeout`` error.
     """
@@ -201,6 +209,7 @@ async def run_load(
         error_rate=error_rate,
         latency_injection_ms=latency_injection_ms,
         max_in_flight=max_in_flight,
+        error_injection_rate=error_injection_rate,
     )
     rng = random.Random(seed)
     recorder = Recorder()
@@ -216,8 +225,12 @@ async def run_load(
     async with httpx.AsyncClient(
         base_url=base_url, headers=headers, limits=limits, timeout=REQUEST_TIMEOUT_S
     ) as http:
-        api = ApiClient(http, recorder, clock)
+        api = ApiClient(
+            http, recorder, clock, rng=random.Random(None if seed is None else seed + 1)
+        )
         sim_users = await sign_up_users(api, secrets.token_hex(3), users)
+        # Sign-up is setup, not load: errors are injected into the measured operations only.
+        api.inject_error_rate = error_injection_rate
         if not sim_users:
             kinds = ", ".join(recorder.errors) or "no response"
             raise LoadError(

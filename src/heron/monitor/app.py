@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from heron.awsapi.app import is_aws_request
@@ -54,8 +54,12 @@ def create_monitor_app(
     readiness: Readiness,
     info: Callable[[], Mapping[str, Any]] | None = None,
     aws: Any | None = None,
+    routes: Sequence[BaseRoute] = (),
 ) -> MonitorPortApp:
-    """The monitor port's app: ``GET /health`` (200 once everything is ready, else 503) and ``aws``."""
+    """The monitor port's app: ``GET /health`` (200 once everything is ready, else 503) and ``aws``.
+
+    ``routes`` are further pages on the port (the dashboard's, under ``/dashboard``).
+    """
 
     async def health(request: Request) -> JSONResponse:
         body: dict[str, Any] = {
@@ -66,5 +70,5 @@ def create_monitor_app(
             body.update(info())
         return JSONResponse(body, status_code=200 if readiness.ready else 503)
 
-    pages = Starlette(routes=[Route("/health", health, methods=["GET"])])
+    pages = Starlette(routes=[Route("/health", health, methods=["GET"]), *routes])
     return MonitorPortApp(pages, aws)

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,12 @@ from heron.awsapi.credentials import Credentials, load_or_create_credentials
 from heron.awsapi.logs_ops import logs_operations
 from heron.awsapi.sns_ops import sns_operations
 from heron.monitor.alarms.scheduler import AlarmScheduler
+from heron.monitor.alarms.seed import AlarmLoader, AlarmSource, LoadReport
 from heron.monitor.alarms.store import AlarmStore
 from heron.monitor.logs.store import LogStore
 from heron.monitor.metrics.store import MetricStore
+from heron.monitor.notify.config import load_notify_config
+from heron.monitor.notify.notifier import Notifier
 from heron.monitor.notify.topics import TopicStore
 from heron.monitor.telemetry_sink import MonitorSink
 from heron.types import Clock
@@ -39,7 +43,15 @@ class Monitor:
         region: str = "us-east-1",
         account_id: str = "000000000000",
         clock: Clock = time.time,
+        time_scale: float = 1.0,
+        signature_clock: Clock | None = None,
+        notify: Mapping[str, Any] | None = None,
     ):
+        """``clock`` is Heron time (``time_scale`` times real time, see ``heron.monitor.timescale``);
+        request signatures are checked against ``signature_clock`` (default ``clock``), which
+        must be real time whenever the scale is not 1. ``notify`` is heron.toml's ``[notify]``
+        table (docs/notify.md), validated here so a bad channel or schedule stops startup."""
+        notify_config = load_notify_config(notify)
         self.clock = clock
         self.metrics = MetricStore(data_dir, clock=clock)
         self.logs = LogStore(data_dir / "logs.db", clock=clock, sink=self.metrics)
@@ -48,7 +60,10 @@ class Monitor:
         self.topics = TopicStore(
             data_dir / "notify.db", region=region, account_id=account_id, clock=clock
         )
-        self.scheduler = AlarmScheduler(self.alarms, self.metrics, self.topics, clock)
+        self.notifier = Notifier(self.topics, notify_config, data_dir / "notify.db", clock=clock)
+        self.scheduler = AlarmScheduler(
+            self.alarms, self.metrics, self.topics, clock, time_scale=time_scale
+        )
         self.credentials: Credentials = load_or_create_credentials(data_dir, region=region)
         alarm_ops = alarm_operations(
             self.alarms,
@@ -58,6 +73,8 @@ class Monitor:
             region=region,
             account_id=account_id,
         )
+        self.alarm_operations = alarm_ops
+        self.region, self.account_id = region, account_id
         self.aws: AwsApp = create_aws_app(
             {
                 "cloudwatch": {**cloudwatch_operations(self.metrics, clock=clock), **alarm_ops},
@@ -66,8 +83,24 @@ class Monitor:
             },
             self.credentials,
             region=region,
-            clock=clock,
+            clock=signature_clock or clock,
         )
+
+    def load_alarms(
+        self, sources: Sequence[AlarmSource], *, ok_notifications: bool = True
+    ) -> LoadReport:
+        """Load alarm files / the catalogue through the PutMetricAlarm path (idempotent).
+
+        Raises AlarmFileError, changing nothing, when any definition is invalid.
+        """
+        loader = AlarmLoader(
+            self.alarms,
+            self.alarm_operations,
+            region=self.region,
+            account_id=self.account_id,
+            logs=self.logs,
+        )
+        return loader.load(sources, ok_notifications=ok_notifications)
 
     def housekeeping(self) -> None:
         """Roll metric buckets up, expire old data, and drop log events past retention."""
@@ -93,6 +126,7 @@ class Monitor:
         self.metrics.close()
         self.logs.close()
         self.alarms.close()
+        self.notifier.close()
         self.topics.close()
 
     def info(self) -> dict[str, Any]:

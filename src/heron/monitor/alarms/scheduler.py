@@ -77,8 +77,11 @@ class AlarmScheduler:
         clock: Clock,
         *,
         settle_s: float = DEFAULT_SETTLE_S,
+        time_scale: float = 1.0,
     ) -> None:
         self.store = store
+        #: Heron seconds per real second (``clock`` runs this fast); sleeps are divided by it.
+        self.time_scale = time_scale
         self.metrics = metrics
         self.clock = clock
         self.settle_s = settle_s
@@ -114,7 +117,7 @@ class AlarmScheduler:
         """Evaluate on schedule until ``stop`` is set (the tick runs in a worker thread)."""
         while not stop.is_set():
             now = self.clock()
-            delay = self.next_due(now) - now
+            delay = (self.next_due(now) - now) / self.time_scale
             if delay > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=delay)

@@ -1,0 +1,1 @@
+"""The monitoring dashboard served on the monitor port at ``/dashboard``."""

@@ -1,0 +1,378 @@
+"""The dashboard on the monitor port: sign-in, the overview and logs pages, their JSON and SSE.
+
+``Dashboard(...)`` holds the session table, the overview reader and the snapshot broadcaster;
+``dashboard.routes`` are Starlette routes under ``/dashboard`` for the monitor port's app, and
+``await dashboard.close()`` ends open streams on shutdown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import orjson
+from starlette.requests import Request
+from starlette.responses import (
+    HTMLResponse,
+    JSONResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+from starlette.routing import BaseRoute, Route
+
+from heron.awsapi.credentials import Credentials
+from heron.dashboard import web
+from heron.dashboard.assets import (
+    PUBLIC_ASSETS,
+    asset_response,
+    load_assets,
+    load_templates,
+    render,
+)
+from heron.dashboard.layout import DashboardConfig
+from heron.dashboard.live import Broadcaster, sse_event
+from heron.dashboard.logs_view import (
+    MAX_EVENTS,
+    PatternError,
+    TailCursor,
+    event_json,
+    parse_pattern,
+    search_latest,
+)
+from heron.dashboard.overview import (
+    SNAPSHOT_INTERVAL_S,
+    AlarmSource,
+    Overview,
+    UnknownMetric,
+)
+from heron.dashboard.ranges import RangeError, resolve_window
+from heron.dashboard.sessions import (
+    FailureThrottle,
+    Session,
+    SessionStore,
+    credentials_match,
+    tokens_match,
+)
+from heron.monitor.contracts import MetricId, MetricQueries
+from heron.monitor.logs.store import LogStore, NotFound
+from heron.types import Clock, MetricDatum
+
+log = logging.getLogger(__name__)
+
+P = web.PREFIX
+MESSAGES = {
+    "expired": "Your session has expired. Please sign in again.",
+    "signedout": "You have signed out.",
+}
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+#: How often the log tail looks for new events.
+TAIL_INTERVAL_S = 1.0
+
+
+class Dashboard:
+    """The dashboard's state and its routes (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        metrics: MetricQueries,
+        logs: LogStore,
+        credentials: Credentials,
+        config: DashboardConfig | None = None,
+        alarms: AlarmSource | None = None,
+        clock: Clock = time.time,
+        session_clock: Clock = time.time,
+        idle_timeout_s: float | None = None,
+    ) -> None:
+        # ``clock`` is the stores' (Heron) time; sessions expire in real time.
+        self.clock = clock
+        self.session_clock = session_clock
+        self.logs = logs
+        self.credentials = credentials
+        self.sessions = (
+            SessionStore()
+            if idle_timeout_s is None
+            else SessionStore(idle_timeout_s=idle_timeout_s)
+        )
+        self.throttle = FailureThrottle()
+        self.overview = Overview(metrics, config or DashboardConfig(), clock=clock, alarms=alarms)
+        self.broadcaster = Broadcaster(self.overview.snapshot, interval_s=SNAPSHOT_INTERVAL_S)
+        self.assets = load_assets()
+        self.templates = load_templates()
+        self._closed = asyncio.Event()
+        page = web.guard(self.sessions, session_clock, "page")
+        api = web.guard(self.sessions, session_clock, "api")
+        self.routes: list[BaseRoute] = [
+            Route(P, page(self.overview_page), methods=["GET"]),
+            Route(P + "/", page(self.overview_page), methods=["GET"]),
+            Route(P + "/logs", page(self.logs_page), methods=["GET"]),
+            Route(P + "/login", self.login_page, methods=["GET"]),
+            Route(P + "/login", self.login, methods=["POST"]),
+            Route(P + "/logout", page(self.logout), methods=["POST"]),
+            Route(P + "/static/{name}", self.static, methods=["GET"]),
+            Route(P + "/events", api(self.events), methods=["GET"]),
+            Route(P + "/logs/tail", api(self.tail), methods=["GET"]),
+            Route(P + "/api/session", api(self.session_info), methods=["GET"]),
+            Route(P + "/api/layout", api(self.layout), methods=["GET"]),
+            Route(P + "/api/charts", api(self.charts), methods=["GET"]),
+            Route(P + "/api/metric", api(self.metric), methods=["GET"]),
+            Route(P + "/api/stats", api(self.stats), methods=["GET"]),
+            Route(P + "/api/log-groups", api(self.log_groups), methods=["GET"]),
+            Route(P + "/api/logs", api(self.search_logs), methods=["GET"]),
+            Route(P + "/api/{rest:path}", api(self.api_not_found)),
+            Route(P + "/{rest:path}", page(self.page_not_found)),
+        ]
+
+    async def close(self) -> None:
+        """End every open stream (before the server stops)."""
+        self._closed.set()
+        await self.broadcaster.close()
+
+    # --- sign-in ------------------------------------------------------------------------
+
+    def _login_response(self, request: Request, message: str, status: int = 200) -> Response:
+        token = secrets.token_urlsafe(32)
+        body = render(self.templates["login.html"], csrf=token, message=message)
+        body = body.replace('class="message"', 'class="message hidden"') if not message else body
+        response = HTMLResponse(body, status_code=status)
+        web.set_cookie(response, request, web.LOGIN_CSRF_COOKIE, token, 3600)
+        return web.secure(response)
+
+    async def login_page(self, request: Request) -> Response:
+        """GET /dashboard/login: the sign-in form (or the overview when already signed in)."""
+        _, session = self.sessions.lookup(
+            request.cookies.get(web.SESSION_COOKIE), self.session_clock()
+        )
+        if session is not None:
+            return web.secure(RedirectResponse(P, status_code=303))
+        key = next((k for k in MESSAGES if k in request.query_params), None)
+        return self._login_response(request, MESSAGES[key] if key else "")
+
+    async def login(self, request: Request) -> Response:
+        """POST /dashboard/login: check the form's CSRF token and the key pair; start a session."""
+        now = float(self.session_clock())
+        form = await web.read_form(request)
+        if form is None:
+            return self._login_response(request, "The sign-in form could not be read.", 400)
+        cookie_token = request.cookies.get(web.LOGIN_CSRF_COOKIE)
+        if not tokens_match(cookie_token, form.get(web.CSRF_FIELD)):
+            log.warning("dashboard: sign-in refused: bad CSRF token")
+            return self._login_response(request, "The sign-in form expired. Please try again.", 403)
+        wait = self.throttle.blocked(now)
+        if wait > 0:
+            return self._login_response(
+                request, f"Too many failed sign-ins. Try again in {int(wait) + 1} s.", 429
+            )
+        ok = credentials_match(
+            form.get("username", ""),
+            form.get("password", ""),
+            access_key_id=self.credentials.access_key_id,
+            secret_access_key=self.credentials.secret_access_key,
+        )
+        if not ok:
+            self.throttle.failed(now)
+            log.warning("dashboard: failed sign-in")  # never the submitted values
+            return self._login_response(request, "Wrong access key ID or secret access key.", 401)
+        session = self.sessions.create(now)
+        response = RedirectResponse(P, status_code=303)
+        web.session_cookie(response, request, session)
+        web.clear_cookie(response, request, web.LOGIN_CSRF_COOKIE)
+        log.info("dashboard: signed in")
+        return web.secure(response)
+
+    async def logout(self, request: Request, session: Session) -> Response:
+        """POST /dashboard/logout: end the session."""
+        self.sessions.delete(session.id)
+        response = RedirectResponse(P + "/login?signedout=1", status_code=303)
+        web.clear_cookie(response, request, web.SESSION_COOKIE)
+        return response
+
+    async def session_info(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/session: when the session ends if unused (epoch ms)."""
+        return JSONResponse({"expiresAt": int(session.deadline() * 1000)})
+
+    # --- pages and assets ---------------------------------------------------------------
+
+    def _page(self, name: str, session: Session) -> Response:
+        body = render(
+            self.templates[name],
+            csrf=session.csrf,
+            account=self.credentials.access_key_id,
+        )
+        return HTMLResponse(body)
+
+    async def overview_page(self, request: Request, session: Session) -> Response:
+        """GET /dashboard: the overview (status tiles, alarms, performance graphs)."""
+        return self._page("overview.html", session)
+
+    async def logs_page(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/logs: log search and live tail."""
+        return self._page("logs.html", session)
+
+    async def page_not_found(self, request: Request, session: Session) -> Response:
+        """Any other path under /dashboard."""
+        return web.json_error(404, "NotFound", f"no dashboard page at {request.url.path}")
+
+    async def static(self, request: Request) -> Response:
+        """GET /dashboard/static/<name>: an asset (only the sign-in stylesheet without a session)."""
+        name = request.path_params["name"]
+        if name not in PUBLIC_ASSETS:
+            _, session = self.sessions.lookup(
+                request.cookies.get(web.SESSION_COOKIE), self.session_clock()
+            )
+            if session is None:
+                return web.secure(web.json_error(401, "NotSignedIn", "sign in first"))
+        asset = self.assets.get(name)
+        if asset is None:
+            return web.secure(web.json_error(404, "NotFound", f"no asset {name!r}"))
+        return web.secure(asset_response(asset, request), cache=True)
+
+    # --- overview data ------------------------------------------------------------------
+
+    async def layout(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/layout: ranges, tiles and graphs (structure only)."""
+        return JSONResponse(self.overview.layout())
+
+    async def charts(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/charts?range=1h: every graph's data for the range."""
+        try:
+            window = resolve_window(request.query_params.get("range"), web.now_ms(self.clock))
+        except RangeError as exc:
+            return web.json_error(400, "BadRange", str(exc))
+        data = await asyncio.to_thread(self.overview.chart_data, window)
+        return Response(_dumps(data), media_type="application/json")
+
+    async def metric(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/metric?namespace=&name=&dimensions=K=V,..&stat=&range=&period=."""
+        q = request.query_params
+        namespace, name = q.get("namespace", ""), q.get("name", "")
+        if not namespace or not name:
+            return web.json_error(400, "MissingParameter", "namespace and name are required")
+        try:
+            dims = _parse_dimensions(q.get("dimensions", ""))
+            period = web.query_int(request, "period", 0, 0, 455 * 86400) or None
+            window = resolve_window(q.get("range"), web.now_ms(self.clock), period)
+        except (RangeError, ValueError) as exc:
+            return web.json_error(400, "BadRequest", str(exc))
+        metric = MetricId(namespace, name, dims)
+        try:
+            data = await asyncio.to_thread(
+                self.overview.metric_series, metric, q.get("stat", "Average"), window
+            )
+        except UnknownMetric as exc:
+            return web.json_error(404, "UnknownMetric", str(exc))
+        except ValueError as exc:  # the store's StatisticError
+            return web.json_error(400, "BadStatistic", str(exc))
+        return Response(_dumps(data), media_type="application/json")
+
+    async def stats(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/stats: what the live snapshot loop has cost so far."""
+        return JSONResponse(self.broadcaster.stats())
+
+    async def events(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/events: the overview's live snapshots (SSE, about one a second)."""
+        return StreamingResponse(
+            self._until_closed(self.broadcaster.stream()),
+            media_type="text/event-stream",
+            headers=SSE_HEADERS,
+        )
+
+    async def _until_closed(self, stream: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        async for chunk in stream:
+            if self._closed.is_set():
+                return
+            yield chunk
+
+    # --- logs ---------------------------------------------------------------------------
+
+    async def log_groups(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/log-groups: every log group's name and stored bytes."""
+        groups = await asyncio.to_thread(self.logs.groups)
+        return JSONResponse(
+            {"groups": [{"name": g.name, "storedBytes": g.stored_bytes} for g in groups]}
+        )
+
+    async def search_logs(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/logs?group=&pattern=&range=&limit=: the newest matching events."""
+        q = request.query_params
+        group = q.get("group", "")
+        if not group:
+            return web.json_error(400, "MissingParameter", "choose a log group")
+        try:
+            limit = web.query_int(request, "limit", 100, 1, MAX_EVENTS)
+            window = resolve_window(q.get("range"), web.now_ms(self.clock))
+            pattern = parse_pattern(q.get("pattern"))
+        except PatternError as exc:  # before ValueError: it is one
+            return web.json_error(400, "BadPattern", f"{exc}: {q.get('pattern')!r}")
+        except (RangeError, ValueError) as exc:
+            return web.json_error(400, "BadRequest", str(exc))
+        try:
+            result = await asyncio.to_thread(
+                search_latest, self.logs, group, pattern, window.start_ms, window.end_ms, limit
+            )
+        except NotFound:
+            return web.json_error(404, "UnknownLogGroup", f"no log group {group!r}")
+        return Response(_dumps(result.as_json()), media_type="application/json")
+
+    async def tail(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/logs/tail?group=&pattern=: new events of a group as they arrive (SSE)."""
+        q = request.query_params
+        try:
+            pattern = parse_pattern(q.get("pattern"))
+            cursor = TailCursor(self.logs, q.get("group", ""), pattern, web.now_ms(self.clock))
+        except PatternError as exc:
+            return web.json_error(400, "BadPattern", str(exc))
+        except NotFound:
+            return web.json_error(404, "UnknownLogGroup", f"no log group {q.get('group')!r}")
+        return StreamingResponse(
+            self._tail_stream(cursor), media_type="text/event-stream", headers=SSE_HEADERS
+        )
+
+    async def _tail_stream(self, cursor: TailCursor) -> AsyncIterator[bytes]:
+        yield b"retry: 2000\n\n"
+        backlog = await asyncio.to_thread(cursor.backlog, web.now_ms(self.clock))
+        yield sse_event("events", {"events": [event_json(e) for e in backlog], "skipped": 0})
+        while not self._closed.is_set():
+            try:
+                await asyncio.wait_for(self._closed.wait(), timeout=TAIL_INTERVAL_S)
+                return
+            except TimeoutError:
+                pass
+            try:
+                events, skipped = await asyncio.to_thread(cursor.poll, web.now_ms(self.clock))
+            except NotFound:
+                yield sse_event("problem", {"message": "the log group was deleted"})
+                return
+            if events or skipped:
+                payload = {"events": [event_json(e) for e in events], "skipped": skipped}
+                yield sse_event("events", payload)
+            else:
+                yield b": idle\n\n"
+
+    async def api_not_found(self, request: Request, session: Session) -> Response:
+        """Any other /dashboard/api path."""
+        return web.json_error(404, "NotFound", f"no dashboard API at {request.url.path}")
+
+
+def _parse_dimensions(text: str) -> tuple[tuple[str, str], ...]:
+    """``K=V,K=V`` as canonical dimensions; ValueError for anything malformed."""
+    if not text:
+        return ()
+    pairs: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"dimension {part!r} is not Name=Value")
+        pairs[key] = value
+    if len(pairs) > 30:
+        raise ValueError("at most 30 dimensions")
+    return MetricDatum.dims(pairs)
+
+
+def _dumps(data: Any) -> bytes:
+    return orjson.dumps(data)

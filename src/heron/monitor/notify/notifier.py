@@ -1,0 +1,249 @@
+"""The Notifier: consumes TopicStore's pending messages, runs the pipeline, escalates, releases
+digests and delivers — one ``tick(now)`` at a time, with time passed in.
+
+``heron up`` starts ``run(stop)``, which ticks every ``POLL_S`` seconds (critical alerts reach
+their channels within about one poll). Tests call ``tick(now)`` with an injected clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+import httpx
+
+from heron.monitor.notify.channels import Sender
+from heron.monitor.notify.channels.email import EmailSender
+from heron.monitor.notify.channels.inbox import Inbox
+from heron.monitor.notify.channels.slack import SlackSender
+from heron.monitor.notify.channels.webhook import WebhookSender
+from heron.monitor.notify.config import INBOX, NotifyConfig
+from heron.monitor.notify.db import NotifyDB
+from heron.monitor.notify.delivery import Deliverer
+from heron.monitor.notify.flapping import AlarmStates, has_settled
+from heron.monitor.notify.incidents import IncidentStore
+from heron.monitor.notify.ledger import Ledger
+from heron.monitor.notify.model import Alert, Kind, Notice, Severity, alert_from_message
+from heron.monitor.notify.outbox import QUEUED, Outbox
+from heron.monitor.notify.pipeline import Context, Enqueue, Route, build_pipeline
+from heron.monitor.notify.reasons import Decision, Reason, Verdict
+from heron.monitor.notify.routing import escalation_step, level_target, promote_decision, target
+from heron.monitor.notify.secrets import install_log_redaction
+from heron.monitor.notify.silences import Silences
+from heron.monitor.notify.topics import DELIVERED, TopicStore
+from heron.types import Clock
+
+log = logging.getLogger("heron.notify")
+#: Seconds between ticks of ``run``.
+POLL_S = 0.2
+#: Topic messages taken per tick.
+BATCH = 500
+
+
+def open_context(config: NotifyConfig, path: Path | str) -> Context:
+    """The stores over the notify database at ``path``."""
+    db = NotifyDB(path)
+    return Context(
+        config, db, Ledger(db), IncidentStore(db), AlarmStates(db), Silences(db), Outbox(db)
+    )
+
+
+def build_senders(ctx: Context, client: httpx.Client) -> dict[str, Sender]:
+    """One sender per configured channel."""
+    senders: dict[str, Sender] = {}
+    for name, ch in ctx.config.channels.items():
+        if ch.protocol == "slack":
+            senders[name] = SlackSender(ch, client)
+        elif ch.protocol == "email":
+            senders[name] = EmailSender(ch)
+        elif ch.protocol in ("http", "https"):
+            senders[name] = WebhookSender(ch, client, ctx.config.public_url)
+        else:
+            senders[name] = Inbox(ctx.db)
+    senders.setdefault(INBOX, Inbox(ctx.db))
+    return senders
+
+
+class Notifier:
+    """Routing, escalation and delivery for the messages alarms publish to topics."""
+
+    def __init__(
+        self,
+        topics: TopicStore,
+        config: NotifyConfig,
+        db_path: Path | str,
+        *,
+        clock: Clock = time.time,
+        client: httpx.Client | None = None,
+    ) -> None:
+        install_log_redaction()
+        self.topics = topics
+        self.config = config
+        self.clock = clock
+        self.ctx = open_context(config, db_path)
+        self.pipeline = build_pipeline(self.ctx)
+        self._own_client = client is None
+        self._client = client or httpx.Client()
+        self.deliverer = Deliverer(self.ctx, build_senders(self.ctx, self._client))
+        self._last_tick: float | None = None
+
+    def close(self) -> None:
+        """Finish sends in flight and close the database."""
+        self.deliverer.close()
+        if self._own_client:
+            self._client.close()
+        self.ctx.db.close()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Tick every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.tick, self.clock(), wait=False)
+            except Exception:  # the next tick retries; rows stay in the outbox
+                log.exception("notifier tick failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=POLL_S)
+
+    def tick(self, now: float, *, wait: bool = True) -> None:
+        """One round: accept new messages, react to time passing, deliver what is due."""
+        self.accept(now)
+        self.unsilence(now)
+        self.settle(now)
+        self.escalate(now)
+        self.promote(now)
+        self.deliverer.release_digests(now)
+        self.deliverer.deliver_due(now, wait=wait)
+        self._last_tick = now
+
+    # -- intake -----------------------------------------------------------------------------
+
+    def accept(self, now: float) -> int:
+        """Run the pipeline over pending topic messages; how many were taken."""
+        messages = self.topics.pending(BATCH)
+        for m in messages:
+            alert = alert_from_message(m.message_id, m.topic_arn, m.message, m.subject, m.published)
+            db = self.ctx.db
+            with db.transaction():
+                if db.one("SELECT 1 FROM nt_processed WHERE message_id=?", (m.message_id,)):
+                    decision = Decision(Verdict.DROP, Reason.ALREADY_PROCESSED)
+                    self.ctx.ledger.record(alert, "intake", decision, now)
+                else:
+                    self.pipeline([alert], now)
+                    db.execute("INSERT INTO nt_processed VALUES (?, ?)", (m.message_id, now))
+            # After the commit: a crash before this line re-reads the message, and the
+            # processed mark above makes that a no-op.
+            self.topics.mark(m.message_id, DELIVERED)
+        return len(messages)
+
+    def inject(self, alert: Alert, now: float) -> None:
+        """Run the pipeline over one alert (re-announcements, promotions, tests)."""
+        with self.ctx.db.transaction():
+            self.pipeline([alert], now)
+
+    # -- time-driven decisions --------------------------------------------------------------
+
+    def unsilence(self, now: float) -> None:
+        """Announce alarms still firing when the silence that muted them ends."""
+        since = self._last_tick if self._last_tick is not None else now
+        for s in self.ctx.silences.ended_between(since, now):
+            for alarm in self._firing_alarms():
+                last = self.ctx.states.last(alarm)
+                if last is None or not s.matches(alarm) or self.ctx.incidents.active_for(alarm):
+                    continue
+                self.inject(last.with_(id=f"{last.id}:unsilenced:{s.id}"), now)
+
+    def _firing_alarms(self) -> list[str]:
+        rows = self.ctx.db.all("SELECT alarm FROM nt_states WHERE state='ALARM' ORDER BY alarm")
+        return [r[0] for r in rows]
+
+    def settle(self, now: float) -> None:
+        """Announce flapping alarms that have calmed down, with the state they settled in."""
+        policy = self.config.flapping
+        for alarm in self.ctx.states.flapping():
+            changes = self.ctx.states.changes(alarm, now - policy.window_s)
+            if not has_settled(changes, policy):
+                continue
+            last = self.ctx.states.last(alarm)
+            with self.ctx.db.transaction():
+                self.ctx.states.clear_flapping(alarm)
+                if last is None:
+                    continue
+                settled = last.with_(id=f"{last.id}:settled", kind=Kind.SETTLED.value, channels=())
+                detail = f"{changes} changes in the window; now {last.state}"
+                self.ctx.ledger.record(
+                    settled, "flapping", Decision(Verdict.PASS, Reason.SETTLED, detail), now
+                )
+                self._route_and_enqueue(settled, now)
+
+    def _route_and_enqueue(self, alert: Alert, now: float) -> None:
+        Enqueue(self.ctx)(Route(self.ctx)([alert], now), now)
+
+    def escalate(self, now: float) -> None:
+        """Page the next level for unacknowledged critical incidents whose time has come."""
+        policy = self.config.escalation
+        for incident in self.ctx.incidents.due(now):
+            alert = incident.alert.with_(incident=incident.id, thread=incident.thread)
+            with self.ctx.db.transaction():
+                if self.ctx.states.is_flapping(incident.alarm):
+                    later = now + policy.repeat_s
+                    self.ctx.incidents.escalate_to(
+                        incident.id, now, incident.level, incident.loop, later
+                    )
+                    decision = Decision(Verdict.WAIT, Reason.FLAPPING_SUPPRESSED, "escalation held")
+                    self.ctx.ledger.record(alert, "escalation", decision, now)
+                    continue
+                step = escalation_step(incident, policy, now)
+                self.ctx.ledger.record(alert, "escalation", step.decision, now)
+                self.ctx.incidents.escalate_to(
+                    incident.id, now, step.level, step.loop, step.next_at
+                )
+                if step.decision.verdict is not Verdict.SEND:
+                    continue
+                who = level_target(policy, self.config.schedules, step.level, now)
+                person = who.user if who else "nobody on call"
+                contacts = self.config.contacts(who.user) if who else (INBOX,)
+                dests = tuple(target(c, person) for c in contacts)
+                self.ctx.incidents.add_targets(incident.id, dests)
+                notice = Notice(
+                    Kind.PAGE,
+                    Severity.CRITICAL,
+                    f"{incident.alarm} is still in ALARM (incident #{incident.id})",
+                    (alert,),
+                    note=str(step.decision),
+                    recipient=person,
+                    thread=incident.thread,
+                )
+                for dest in dests:
+                    key = f"esc:{incident.id}:{step.loop}:{step.level}:{incident.updated}:{dest}"
+                    row, _ = self.ctx.outbox.add(
+                        key, dest.split("|")[0], notice, alarm=incident.alarm,
+                        alert_id=incident.alert.id, status=QUEUED, due=now, now=now,
+                    )  # fmt: skip
+                    enq = Decision(Verdict.PASS, Reason.ENQUEUED, f"page {person}")
+                    self.ctx.ledger.record(alert, "outbox", enq, now, delivery=row, channel=dest)
+
+    def promote(self, now: float) -> None:
+        """Promote warnings that have fired longer than their route allows to critical."""
+        for topic, route in self.config.routes.items():
+            if route.promote_after_s <= 0:
+                continue
+            for incident in self.ctx.incidents.firing_warnings(now - route.promote_after_s):
+                if incident.alert.topic != topic:
+                    continue
+                decision = promote_decision(incident, route, now)
+                if decision.verdict is not Verdict.SEND:
+                    continue
+                critical = self.config.route("alerts")
+                policy = self.config.escalation
+                next_at = now + policy.after_s if critical.escalate and policy.levels else None
+                alert = incident.alert.with_(
+                    id=f"{incident.alert.id}:promoted", severity=Severity.CRITICAL, topic="alerts",
+                    incident=incident.id, thread=incident.thread, kind=Kind.PAGE.value, channels=(),
+                )  # fmt: skip
+                with self.ctx.db.transaction():
+                    self.ctx.incidents.promote(incident.id, now, next_at)
+                    self.ctx.ledger.record(alert, "promote", decision, now)
+                    self._route_and_enqueue(alert, now)

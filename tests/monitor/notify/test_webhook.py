@@ -1,0 +1,57 @@
+"""HTTP(S) webhooks: SNS's SubscriptionConfirmation handshake, then Notification envelopes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+from starlette.applications import Starlette
+
+from heron.monitor.notify.api import notify_routes
+
+from .support import FakeClock, Harness, Receiver, at, config
+
+
+async def test_confirmation_handshake_then_the_sns_envelope(tmp_path: Path) -> None:
+    receiver = Receiver()
+    cfg = config(
+        '[notify.channels.ops]\nprotocol = "http"\nurl = "${HOOK}"\n'
+        '[notify.routes.alerts]\nchannels = ["ops"]\n',
+        {"HOOK": receiver.url},
+    )
+    h = Harness(tmp_path, cfg, FakeClock(at("2026-03-06 10:00")))
+    h.publish("LambdaErrors", "ALARM", "OK")
+    h.tick()
+    ((_, headers, body),) = receiver.requests
+    assert headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+    envelope = json.loads(body) if isinstance(body, str) else body
+    assert envelope["Type"] == "SubscriptionConfirmation" and envelope["Token"]
+    h.tick()
+    assert len(receiver.requests) == 1  # nothing is sent before the endpoint confirms
+    # The endpoint visits SubscribeURL with a plain, unsigned GET.
+    app = Starlette(routes=notify_routes(h.ctx, h.clock))
+    api = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://heron")
+    url = urlsplit(envelope["SubscribeURL"])
+    assert (await api.get(f"{url.path}?{url.query}")).status_code == 200
+    assert (await api.get("/notify/confirm?Token=wrong")).status_code == 400
+    h.tick()
+    _, headers, body = receiver.requests[1]
+    note = json.loads(body) if isinstance(body, str) else body
+    assert headers["x-amz-sns-message-type"] == "Notification"
+    assert headers["x-amz-sns-topic-arn"].endswith(":alerts")
+    assert headers["x-amz-sns-message-id"] == note["MessageId"]
+    assert (
+        note["Type"] == "Notification" and note["Subject"] == "[CRITICAL] LambdaErrors is in ALARM"
+    )
+    assert json.loads(note["Message"])["AlarmName"] == "LambdaErrors"  # CloudWatch's JSON as is
+    incidents = (await api.get("/notify/incidents")).json()
+    assert incidents[0]["alarm"] == "LambdaErrors" and incidents[0]["status"] == "open"
+    acked = (
+        await api.post(f"/notify/incidents/{incidents[0]['id']}/ack", json={"by": "alice"})
+    ).json()
+    assert acked["status"] == "acknowledged" and acked["acknowledgedBy"] == "alice"
+    await api.aclose()
+    receiver.close()
+    h.close()
