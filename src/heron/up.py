@@ -137,7 +137,7 @@ async def run_up(
         readiness,
         info=lambda: {"dataDir": str(data_dir), "applicationPort": port, **monitor.info()},
         aws=monitor.aws,
-        routes=dashboard.routes,
+        routes=[*dashboard.routes, *public_notify_routes(monitor)],
     )
     monitor_server = await serve(monitor_app, host, monitor_port)
     readiness.mark_ready("monitor")
@@ -202,6 +202,20 @@ async def run_up(
         await monitor_server.stop()
         await asyncio.to_thread(monitor.close)
         database.close()
+
+
+def public_notify_routes(monitor: Monitor) -> list[Any]:
+    """The notify routes that must answer without credentials: SNS's unsigned SubscribeURL.
+
+    The incident and inbox routes stay unmounted until they sit behind the dashboard's login;
+    the CLI reaches the same data through ``heron notify``.
+    """
+    from heron.monitor.notify.api import notify_routes
+
+    notifier = getattr(monitor, "notifier", None)
+    if notifier is None:
+        return []
+    return [r for r in notify_routes(notifier.ctx, monitor.clock) if r.path == "/notify/confirm"]
 
 
 def _dashboard(settings: ResolvedSettings, monitor: Monitor) -> Any:

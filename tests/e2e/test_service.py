@@ -375,3 +375,12 @@ async def test_seed_log_records_and_every_metric_are_queryable_through_the_aws_a
             ]
         )
         assert any(m.get("Dimensions", []) == [] for m in listed), (namespace, name, listed)
+
+
+def test_monitor_port_exposes_only_the_unsigned_sns_confirmation(heron: Heron) -> None:
+    # SNS's SubscribeURL answers without credentials, as on AWS; a bad token is refused.
+    r = httpx.get(f"{heron.monitor_url}/notify/confirm", params={"Token": "forged"})
+    assert r.status_code == 400
+    # Incident and inbox data are not served without a login.
+    assert httpx.get(f"{heron.monitor_url}/notify/incidents").status_code == 404
+    assert httpx.get(f"{heron.monitor_url}/dashboard/api/overview").status_code in (401, 303, 404)
