@@ -19,8 +19,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from heron.awsapi.cloudwatch_ops import constraint, invalid, missing
-from heron.awsapi.errors import AwsError, validation_error
+from heron.awsapi.errors import AwsError, constraint, invalid, missing, validation_error
 from heron.monitor.alarms import validate_fields
 from heron.monitor.alarms.scheduler import AlarmScheduler, alarm_children
 from heron.monitor.alarms.store import (

@@ -16,7 +16,12 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from heron.awsapi.errors import AwsError, validation_error
+from heron.awsapi.errors import (
+    combination,
+    constraint,
+    invalid,
+    missing,
+)
 from heron.monitor.contracts import MetricId
 from heron.monitor.metrics import model
 from heron.monitor.metrics.ingest import SampleBatch
@@ -36,32 +41,6 @@ _FUTURE_MS = 2 * 3600 * 1000
 _PAGE = 500
 _MAX_DATAPOINTS = 1440
 _FORBIDDEN = ("\x00", "\x01")
-
-
-def invalid(message: str) -> AwsError:
-    """CloudWatch's InvalidParameterValue."""
-    return AwsError("InvalidParameterValueException", message, query_code="InvalidParameterValue")
-
-
-def combination(message: str) -> AwsError:
-    """CloudWatch's InvalidParameterCombination."""
-    return AwsError(
-        "InvalidParameterCombinationException", message, query_code="InvalidParameterCombination"
-    )
-
-
-def missing(name: str) -> AwsError:
-    """CloudWatch's MissingParameter for a required member."""
-    return AwsError(
-        "MissingRequiredParameterException",
-        f"The parameter {name} is required.",
-        query_code="MissingParameter",
-    )
-
-
-def constraint(problem: str) -> AwsError:
-    """A model-constraint failure (length, enum) as AWS's ValidationError words it."""
-    return validation_error(f"1 validation error detected: {problem}")
 
 
 def _length(value: str, path: str, low: int, high: int) -> None:

@@ -33,3 +33,38 @@ class AwsError(Exception):
 def validation_error(message: str) -> AwsError:
     """A ``ValidationException`` (constraint or enum failure), as Logs and CloudWatch send it."""
     return AwsError("ValidationException", message, query_code="ValidationError")
+
+
+# CloudWatch is awsQueryCompatible: JSON/CBOR clients see the modelled exception name, Query
+# clients (and boto3, through the x-amzn-query-error header) the Query code.
+
+
+def invalid(message: str) -> AwsError:
+    """CloudWatch's InvalidParameterValue."""
+    return AwsError("InvalidParameterValueException", message, query_code="InvalidParameterValue")
+
+
+def combination(message: str) -> AwsError:
+    """CloudWatch's InvalidParameterCombination."""
+    return AwsError(
+        "InvalidParameterCombinationException", message, query_code="InvalidParameterCombination"
+    )
+
+
+def missing(name: str) -> AwsError:
+    """CloudWatch's MissingParameter for a required member."""
+    return AwsError(
+        "MissingRequiredParameterException",
+        f"The parameter {name} is required.",
+        query_code="MissingParameter",
+    )
+
+
+def constraint(problem: str) -> AwsError:
+    """A model-constraint failure (length, enum) as AWS's ValidationError words it."""
+    return validation_error(f"1 validation error detected: {problem}")
+
+
+def limit_exceeded(message: str) -> AwsError:
+    """CloudWatch's LimitExceeded (the model's LimitExceededFault)."""
+    return AwsError("LimitExceededFault", message, query_code="LimitExceeded")

@@ -13,7 +13,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from heron.awsapi.errors import AwsError, validation_error
+from heron.awsapi.errors import AwsError, combination, invalid, limit_exceeded, missing
+from heron.awsapi.errors import validation_error as validation_error
+
+__all__ = ["combination", "invalid", "limit_exceeded", "missing", "validation_error"]
 
 MAX_ACTIONS = 5
 MAX_TAGS = 50
@@ -52,32 +55,6 @@ _ACTION_PATTERNS: dict[str, re.Pattern[str]] = {
 }
 METRIC_ALARM_ACTIONS = tuple(_ACTION_PATTERNS)
 COMPOSITE_ALARM_ACTIONS = ("sns", "lambda", "ssm", "ssm-incidents", "aiops")
-
-
-def invalid(message: str) -> AwsError:
-    """InvalidParameterValue."""
-    return AwsError("InvalidParameterValueException", message, query_code="InvalidParameterValue")
-
-
-def combination(message: str) -> AwsError:
-    """InvalidParameterCombination."""
-    return AwsError(
-        "InvalidParameterCombinationException", message, query_code="InvalidParameterCombination"
-    )
-
-
-def missing(name: str) -> AwsError:
-    """MissingParameter for a member the operation needs although the model does not."""
-    return AwsError(
-        "MissingRequiredParameterException",
-        f"The parameter {name} is required.",
-        query_code="MissingParameter",
-    )
-
-
-def limit_exceeded(message: str) -> AwsError:
-    """LimitExceeded (the model's LimitExceededFault)."""
-    return AwsError("LimitExceededFault", message, query_code="LimitExceeded")
 
 
 def constraint(problem: str) -> AwsError:
