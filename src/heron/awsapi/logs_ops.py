@@ -210,7 +210,7 @@ def logs_operations(
         _store_call(lambda: store.delete_group(name))
         return {}
 
-    def create_log_stream(req: dict[str, Any]) -> dict[str, Any]:
+    def group_and_stream(req: dict[str, Any]) -> tuple[str, str]:
         checks = _Checks(req)
         group = checks.string(
             "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
@@ -218,17 +218,15 @@ def logs_operations(
         stream = checks.string("logStreamName", required=True, regex=_STREAM_RE)
         checks.done()
         assert group is not None and stream is not None
+        return group, stream
+
+    def create_log_stream(req: dict[str, Any]) -> dict[str, Any]:
+        group, stream = group_and_stream(req)
         _store_call(lambda: store.create_stream(group, stream))
         return {}
 
     def delete_log_stream(req: dict[str, Any]) -> dict[str, Any]:
-        checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
-        stream = checks.string("logStreamName", required=True, regex=_STREAM_RE)
-        checks.done()
-        assert group is not None and stream is not None
+        group, stream = group_and_stream(req)
         _store_call(lambda: store.delete_stream(group, stream))
         return {}
 
