@@ -69,6 +69,7 @@ class MonitorSink:
         self._accepted = 0
         self._stored = 0
         self._closed = False
+        self._flush_requested = False
         self._cond = threading.Condition()
         self._writer = threading.Thread(target=self._run, name="heron-monitor-sink", daemon=True)
         self._writer.start()
@@ -92,15 +93,20 @@ class MonitorSink:
         with self._cond:
             if self._closed:
                 raise RuntimeError("the monitor sink is closed")
+            was_empty = not self._pending()
             buffer.extend(items)
             self._accepted += len(items)
-            if len(self._logs) + len(self._datums) + len(self._samples) >= self._max_buffer:
+            if was_empty or self._pending() >= self._max_buffer:
                 self._cond.notify_all()
+
+    def _pending(self) -> int:
+        return len(self._logs) + len(self._datums) + len(self._samples)
 
     def flush(self) -> None:
         """Block until everything accepted so far is stored."""
         with self._cond:
             target = self._accepted
+            self._flush_requested = True
             self._cond.notify_all()
             while self._stored < target and self._writer.is_alive():
                 self._cond.wait(timeout=1.0)
@@ -117,8 +123,15 @@ class MonitorSink:
     def _run(self) -> None:
         while True:
             with self._cond:
-                if not (self._logs or self._datums or self._samples or self._closed):
+                # Sleep until something arrives (no idle wake-ups), then gather for up to one
+                # interval so a burst becomes one group commit.
+                while not (self._pending() or self._closed):
+                    self._cond.wait()
+                if not (self._closed or self._flush_requested) and (
+                    self._pending() < self._max_buffer
+                ):
                     self._cond.wait(timeout=self._interval_s)
+                self._flush_requested = False
                 logs, self._logs = self._logs, []
                 datums, self._datums = self._datums, []
                 samples, self._samples = self._samples, []

@@ -1,8 +1,9 @@
 """The Notifier: consumes TopicStore's pending messages, runs the pipeline, escalates, releases
 digests and delivers — one ``tick(now)`` at a time, with time passed in.
 
-``heron up`` starts ``run(stop)``, which ticks every ``POLL_S`` seconds (critical alerts reach
-their channels within about one poll). Tests call ``tick(now)`` with an injected clock.
+``heron up`` starts ``run(stop)``, which ticks as soon as a message is published (so critical
+alerts leave at once) and otherwise every ``POLL_S`` seconds for what time alone makes due
+(escalations, digests, retries). Tests call ``tick(now)`` with an injected clock.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from heron.types import Clock
 
 log = logging.getLogger("heron.notify")
 #: Seconds between ticks of ``run``.
-POLL_S = 0.2
+POLL_S = 1.0
 #: Topic messages taken per tick.
 BATCH = 500
 
@@ -98,14 +99,29 @@ class Notifier:
         self.ctx.db.close()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
-        while not stop.is_set():
-            try:
-                await asyncio.to_thread(self.tick, self.clock(), wait=False)
-            except Exception:  # the next tick retries; rows stay in the outbox
-                log.exception("notifier tick failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=POLL_S)
+        """Tick on every publish and every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
+        loop = asyncio.get_running_loop()
+        published = asyncio.Event()
+
+        def wake() -> None:
+            # Publishes come from API and scheduler threads; after shutdown the loop is gone.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(published.set)
+
+        self.topics.on_publish(wake)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                published.clear()
+                try:
+                    await asyncio.to_thread(self.tick, self.clock(), wait=False)
+                except Exception:  # the next tick retries; rows stay in the outbox
+                    log.exception("notifier tick failed")
+                woken = asyncio.ensure_future(published.wait())
+                await asyncio.wait({woken, stopping}, timeout=POLL_S, return_when="FIRST_COMPLETED")
+                woken.cancel()
+        finally:
+            stopping.cancel()
 
     def tick(self, now: float, *, wait: bool = True) -> None:
         """One round: accept new messages, react to time passing, deliver what is due."""

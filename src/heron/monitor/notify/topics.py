@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +100,13 @@ class TopicStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        self._listeners: list[Callable[[], None]] = []
         for name in default_topics:
             self.create_topic(name)
+
+    def on_publish(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from the publishing thread) after each stored message."""
+        self._listeners.append(listener)
 
     def close(self) -> None:
         """Close the database."""
@@ -258,6 +263,8 @@ class TopicStore:
                     self._clock(),
                 ),
             )
+        for listener in self._listeners:
+            listener()
         return message_id
 
     def published(
