@@ -322,7 +322,7 @@ def _announce(settings: ResolvedSettings, data_dir: Path, monitor: Monitor) -> N
         f"heron: application API  http://{host}:{port}  (WebSocket ws://{host}:{port}/ws)\n"
         f"heron: monitor          http://{host}:{mport}/health\n"
         f"heron: dashboard        http://{host}:{mport}/dashboard  (sign in with the key pair)\n"
-        f"heron: AWS API          http://{host}:{mport}  (CloudWatch, CloudWatch Logs)\n"
+        f"heron: AWS API          http://{host}:{mport}  (CloudWatch, CloudWatch Logs, SNS)\n"
         f"heron:   access key {monitor.credentials.access_key_id}; the secret is in {credentials}\n"
         f"heron:   AWS_SHARED_CREDENTIALS_FILE={credentials} AWS_PROFILE=heron \\\n"
         f"heron:     aws --endpoint-url http://{host}:{mport} cloudwatch list-metrics\n"
