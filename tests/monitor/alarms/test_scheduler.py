@@ -178,15 +178,22 @@ def test_composite_alarms_follow_their_children(world: World) -> None:
 
 
 class CountingMetrics:
-    """The metric store, counting ``series`` calls."""
+    """The metric store, counting series reads (single or batched) and batched calls."""
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.calls = 0
+        self.batches = 0
 
     def series(self, metric: MetricId, **kwargs: Any) -> tuple[list[int], list[float]]:
         self.calls += 1
         result: tuple[list[int], list[float]] = self.inner.series(metric, **kwargs)
+        return result
+
+    def series_many(self, requests: list[Any]) -> list[tuple[list[int], list[float]]]:
+        self.calls += len(requests)
+        self.batches += 1
+        result: list[tuple[list[int], list[float]]] = self.inner.series_many(requests)
         return result
 
     def __getattr__(self, name: str) -> Any:
@@ -211,7 +218,7 @@ def test_alarms_on_one_metric_share_one_fetch_per_round(tmp_path: Path) -> None:
     started = time.perf_counter()
     scheduler.tick(w.clock.now)
     elapsed = time.perf_counter() - started
-    assert counting.calls == 2
+    assert counting.calls == 2 and counting.batches == 1  # two series, one store call
     assert scheduler.evaluations == 600
     states = w.alarms.states()
     assert states["E147"] == "ALARM" and states["E150"] == "OK"  # N = 1

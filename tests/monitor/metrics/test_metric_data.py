@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import copy
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -13,11 +15,14 @@ from hypothesis import strategies as st
 from heron.awsapi.errors import AwsError
 from heron.monitor.contracts import MetricId
 from heron.monitor.metrics.metric_data import (
+    QueryResult,
     effective_start,
+    encode_token,
     get_metric_data,
     store_fetch,
 )
 from heron.monitor.metrics.metric_queries import is_valid_statistic
+from heron.monitor.metrics.result_cache import ResultCache
 
 MIN = 60_000
 MINUTE_BOUNDARY = 1_750_000_020_000
@@ -339,6 +344,133 @@ def test_pages_concatenate_to_the_unpaged_answer(limit: int, scan_by: str) -> No
         if not token:
             break
     assert merged == {r["Id"]: (r["Timestamps"], r["Values"]) for r in whole["MetricDataResults"]}
+
+
+# --- paging from the result cache ----------------------------------------------------------------
+
+PAGED = [
+    stat_query("inv", "Invocations"),
+    stat_query("none", "Nothing"),
+    stat_query("err", "Errors"),
+    {"Id": "e1", "Expression": "FILL(err, 0)"},
+]
+
+
+def all_pages(
+    req: dict[str, Any],
+    store: FakeStore,
+    cache: ResultCache[QueryResult] | None,
+    between: Callable[[int], None] = lambda _: None,
+) -> list[dict[str, Any]]:
+    """Every page of ``req``, following NextToken; ``between(n)`` runs before page n (n >= 1)."""
+    pages = [get_metric_data(req, store.fetch, NOW, cache=cache)]
+    while "NextToken" in pages[-1]:
+        between(len(pages))
+        token = pages[-1]["NextToken"]
+        pages.append(get_metric_data({**req, "NextToken": token}, store.fetch, NOW, cache=cache))
+        assert len(pages) < 50
+    return pages
+
+
+def payload(pages: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """The pages' results without the tokens (snapshot ids differ from run to run)."""
+    return [page["MetricDataResults"] for page in pages]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(1, 12), st.sampled_from(["TimestampAscending", "TimestampDescending"]))
+def test_cached_pages_equal_recomputed_pages(limit: int, scan_by: str) -> None:
+    req = request(*PAGED, MaxDatapoints=limit, ScanBy=scan_by)
+    recomputing, caching = FakeStore(STORE.data), FakeStore(STORE.data)
+    cache: ResultCache[QueryResult] = ResultCache()
+    expected = all_pages(req, recomputing, None)
+    got = all_pages(req, caching, cache)
+    assert payload(got) == payload(expected)
+    # three MetricStats: evaluated once in all, not once per page
+    assert len(caching.calls) == 3
+    assert len(recomputing.calls) == 3 * len(expected)
+    assert len(cache) == 0 and cache.points == 0  # the last page let the snapshot go
+
+
+def test_later_pages_come_from_the_first_pages_snapshot() -> None:
+    store = FakeStore({k: dict(v) for k, v in STORE.data.items()})
+    req = request(stat_query("inv", "Invocations"), MaxDatapoints=2, ScanBy="TimestampAscending")
+
+    def add_point(_: int) -> None:
+        # a datapoint arriving between pages must not shift the offsets of the later pages
+        store.data[("Invocations", "Sum", 60)][START - MIN] = 5.0
+
+    pages = all_pages(req, store, ResultCache(), add_point)
+    assert [r["Values"] for p in payload(pages) for r in p] == [[10.0, 20.0], [30.0, 40.0]]
+
+
+@pytest.mark.parametrize("lose", ["cleared", "expired", "crowded out"])
+def test_a_page_whose_snapshot_is_gone_is_recomputed(lose: str) -> None:
+    req = request(*PAGED, MaxDatapoints=2, ScanBy="TimestampAscending")
+    expected = all_pages(req, FakeStore(STORE.data), None)
+    store = FakeStore(STORE.data)
+    cache: ResultCache[QueryResult] = ResultCache(max_points=20, max_age_ms=60_000)
+    first = get_metric_data(req, store.fetch, NOW, cache=cache)
+    assert len(cache) == 1 and len(store.calls) == 3
+    now = NOW
+    if lose == "cleared":
+        cache.clear()
+    elif lose == "expired":
+        now = NOW + 60_001
+    else:
+        # another request's results that only fit if the least recently used one goes
+        assert cache.put("other", [], 20 - cache.points + 1, NOW) is not None
+        assert len(cache) == 1
+    second = get_metric_data(
+        {**req, "NextToken": first["NextToken"]}, store.fetch, now, cache=cache
+    )
+    assert second["MetricDataResults"] == expected[1]["MetricDataResults"]
+    calls = len(store.calls)
+    assert calls == 3 + 3
+    # the recomputed results are cached again for the pages after it
+    third = get_metric_data(
+        {**req, "NextToken": second["NextToken"]}, store.fetch, now, cache=cache
+    )
+    assert third["MetricDataResults"] == expected[2]["MetricDataResults"]
+    assert len(store.calls) == calls
+
+
+def test_a_result_larger_than_the_cache_is_paged_by_recomputing() -> None:
+    req = request(*PAGED, MaxDatapoints=3)
+    store = FakeStore(STORE.data)
+    cache: ResultCache[QueryResult] = ResultCache(max_points=5)
+    pages = all_pages(req, store, cache)
+    assert payload(pages) == payload(all_pages(req, FakeStore(STORE.data), None))
+    assert len(store.calls) == 3 * len(pages) and len(cache) == 0
+
+
+def test_a_snapshot_serves_only_its_own_request_and_source() -> None:
+    cache: ResultCache[QueryResult] = ResultCache()
+    req = request(stat_query("inv", "Invocations"), MaxDatapoints=1)
+    a, b = FakeStore(STORE.data), FakeStore({("Invocations", "Sum", 60): minutes(7, 8)})
+    token = get_metric_data(req, a.fetch, NOW, cache=cache)["NextToken"]
+    # the same token on another store's server evaluates there instead of serving a's data
+    page = get_metric_data({**req, "NextToken": token}, b.fetch, NOW, cache=cache)
+    assert page["MetricDataResults"][0]["Values"] == [7.0]
+    assert len(b.calls) == 1
+
+
+def test_a_token_without_a_snapshot_still_resumes() -> None:
+    # tokens minted before the cache carried only the offset and the request digest
+    req = request(stat_query("inv", "Invocations"), MaxDatapoints=3, ScanBy="TimestampAscending")
+    key = json.loads(base64.urlsafe_b64decode(call(req)["NextToken"] + "=="))["k"]
+    page = call({**req, "NextToken": encode_token(3, key)})
+    assert page["MetricDataResults"][0]["Values"] == [40.0]
+
+
+@pytest.mark.parametrize("snapshot", [7, ["x"], {"s": 1}])
+def test_a_token_with_a_malformed_snapshot_is_refused(snapshot: Any) -> None:
+    req = request(stat_query("inv", "Invocations"), MaxDatapoints=3)
+    key = json.loads(base64.urlsafe_b64decode(call(req)["NextToken"] + "=="))["k"]
+    raw = json.dumps({"o": 3, "k": key, "s": snapshot}).encode()
+    with pytest.raises(AwsError) as caught:
+        call({**req, "NextToken": base64.urlsafe_b64encode(raw).decode()})
+    assert caught.value.code == "InvalidNextToken"
 
 
 # --- validation -----------------------------------------------------------------------------------

@@ -9,8 +9,9 @@ Composite alarms are evaluated when created or updated and whenever an alarm the
 changes state.
 
 ``tick(now)`` does one round and never reads the clock itself: everything below it gets ``now``
-passed in. Alarms watching the same metric, period, statistic and unit share one fetch per tick,
-so nothing here costs the ingest path anything per alarm.
+passed in. Alarms watching the same metric, period, statistic and unit share one read per tick,
+and a store with ``series_many`` answers all of a round's reads in one call, so nothing here
+costs the ingest path anything per alarm.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import logging
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from heron.awsapi.errors import AwsError
 from heron.monitor.alarms.actions import AlarmActions, Publisher
@@ -52,6 +53,16 @@ _HISTORY_EXPIRY_S = 3600.0
 
 Points = list[tuple[int, float]]
 _GroupKey = tuple[MetricId, int, str, str | None]
+
+
+@runtime_checkable
+class BatchQueries(Protocol):
+    """A metric store that answers many ``series`` reads in one call (``MetricStore``)."""
+
+    def series_many(
+        self, requests: Sequence[tuple[MetricId, int, int, int, str, str | None]]
+    ) -> list[tuple[list[int], list[float]]]:
+        """``series`` for every request, in request order."""
 
 
 def cadence(alarm: Mapping[str, Any]) -> int:
@@ -228,7 +239,6 @@ class AlarmScheduler:
     def _evaluate_metric_alarms(
         self, alarms: Sequence[Mapping[str, Any]], now_ms: int
     ) -> Iterable[tuple[Mapping[str, Any], Evaluation]]:
-        fetched: dict[_GroupKey, tuple[list[int], list[float]]] = {}
         windows: dict[_GroupKey, tuple[int, int]] = {}
         plans: list[tuple[Mapping[str, Any], tuple[int, int, int]]] = []
         single: list[tuple[Mapping[str, Any], tuple[int, int, int], list[_GroupKey]]] = []
@@ -245,21 +255,8 @@ class AlarmScheduler:
                 lo, hi = windows.get(key, (window[0], window[1]))
                 windows[key] = (min(lo, window[0]), max(hi, window[1]))
             single.append((alarm, window, keys))
-        # Pass 2: one fetch per distinct series.
-        for key, (start, end) in windows.items():
-            metric, period, statistic, unit = key
-            try:
-                fetched[key] = self.metrics.series(
-                    metric,
-                    start_ms=start,
-                    end_ms=end,
-                    period_s=period,
-                    statistic=statistic,
-                    unit=unit,
-                )
-            except ValueError:
-                log.warning("alarm series %s could not be read", key, exc_info=True)
-                fetched[key] = ([], [])
+        # Pass 2: every distinct series, in one batched store call where the store offers one.
+        fetched = self._fetch(windows)
         for alarm, window, keys in single:
             points = _slice(fetched[keys[0]], window[0], window[1])
             counts = _slice(fetched[keys[1]], window[0], window[1]) if len(keys) > 1 else None
@@ -273,6 +270,35 @@ class AlarmScheduler:
                 continue
             self.evaluations += 1
             yield alarm, evaluate_metric_alarm(alarm, points, now_ms=now_ms)
+
+    def _fetch(
+        self, windows: Mapping[_GroupKey, tuple[int, int]]
+    ) -> dict[_GroupKey, tuple[list[int], list[float]]]:
+        """Each group's series over its span: one ``series_many`` call, else one call each."""
+        keys = list(windows)
+        if isinstance(self.metrics, BatchQueries) and keys:
+            requests = [(k[0], *windows[k], k[1], k[2], k[3]) for k in keys]
+            try:
+                return dict(zip(keys, self.metrics.series_many(requests), strict=True))
+            except ValueError:  # one bad group: read them singly so the others still count
+                log.warning("batched alarm read failed; reading series one by one", exc_info=True)
+        fetched: dict[_GroupKey, tuple[list[int], list[float]]] = {}
+        for key in keys:
+            metric, period, statistic, unit = key
+            start, end = windows[key]
+            try:
+                fetched[key] = self.metrics.series(
+                    metric,
+                    start_ms=start,
+                    end_ms=end,
+                    period_s=period,
+                    statistic=statistic,
+                    unit=unit,
+                )
+            except ValueError:
+                log.warning("alarm series %s could not be read", key, exc_info=True)
+                fetched[key] = ([], [])
+        return fetched
 
     def _math_points(
         self, alarm: Mapping[str, Any], window: tuple[int, int, int], now_ms: int

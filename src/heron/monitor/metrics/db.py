@@ -16,6 +16,7 @@ import itertools
 import sqlite3
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,6 +58,9 @@ ON CONFLICT (series, t, level) DO UPDATE SET
     sketch = sketch_merge(sketch, excluded.sketch)
 """
 
+#: Series ids per ``IN (...)`` list, well under SQLite's bound-parameter limit.
+_IN_CHUNK = 500
+
 CellRow = tuple[int, int, int, float, float, float, float, int, bytes]
 
 
@@ -73,6 +77,18 @@ def cellset_from_rows(rows: Sequence[Sequence[object]]) -> CellSet:
     if not rows:
         return CellSet.empty()
     t, n, s, mn, mx, flags, blobs = zip(*rows, strict=True)
+    return _cellset_from_columns(t, n, s, mn, mx, flags, blobs)
+
+
+def _cellset_from_columns(
+    t: Sequence[object],
+    n: Sequence[object],
+    s: Sequence[object],
+    mn: Sequence[object],
+    mx: Sequence[object],
+    flags: Sequence[object],
+    blobs: Sequence[bytes],
+) -> CellSet:
     keys, counts = sketch.decode(b"".join(blobs))
     sizes = np.fromiter((len(b) for b in blobs), np.int64, len(blobs)) // sketch.RECORD.itemsize
     return CellSet(
@@ -175,6 +191,28 @@ class MetricDB:
             (series, t0, t1),
         ).fetchall()
         return cellset_from_rows(rows)
+
+    def read_many(self, series: Sequence[int], t0: int, t1: int) -> tuple[sketch.I64, CellSet]:
+        """Stored cells of any of ``series`` starting in [t0, t1): (series per cell, cells).
+
+        Ordered by series, then start, so each series' cells are a contiguous run in the order
+        ``read`` gives them.
+        """
+        rows: list[tuple[Any, ...]] = []
+        ids = sorted(set(series))
+        for at in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[at : at + _IN_CHUNK]
+            rows += self._r.execute(
+                "SELECT series, t, n, s, mn, mx, flags, sketch FROM cells"
+                f" WHERE series IN ({','.join('?' * len(chunk))}) AND t >= ? AND t < ?"
+                " ORDER BY series, t, level",
+                (*chunk, t0, t1),
+            ).fetchall()
+        if not rows:
+            return np.empty(0, np.int64), CellSet.empty()
+        sids, *columns = zip(*rows, strict=True)
+        t, n, s, mn, mx, flags, blobs = columns
+        return np.asarray(sids, np.int64), _cellset_from_columns(t, n, s, mn, mx, flags, blobs)
 
     def level_cells(
         self, level: int, before: int, limit: int

@@ -33,6 +33,7 @@ from heron.monitor.contracts import MetricId, MetricQueries
 from heron.monitor.metrics.math_eval import evaluate_checked, result_series
 from heron.monitor.metrics.math_series import EvalContext, Series, Value
 from heron.monitor.metrics.metric_queries import Query, QueryPlan, invalid_value, plan_queries
+from heron.monitor.metrics.result_cache import ResultCache
 
 Fetch = Callable[[Mapping[str, Any], int, int], tuple[Sequence[int], Sequence[float]]]
 
@@ -49,6 +50,10 @@ class QueryResult:
     query: Query
     label: str
     series: Series
+
+
+RESULTS: ResultCache[QueryResult] = ResultCache()
+"""The process-wide cache of evaluated multi-page requests that NextToken pages read."""
 
 
 def effective_start(start_ms: int, now_ms: int, period_s: int) -> int | None:
@@ -176,28 +181,35 @@ def _check_shape(request: Mapping[str, Any]) -> None:
 
 def _token_key(request: Mapping[str, Any]) -> str:
     """A digest of everything that shapes the result list, binding a NextToken to its request."""
-    basis = {k: request.get(k) for k in ("MetricDataQueries", "StartTime", "EndTime", "ScanBy")}
+    members = ("MetricDataQueries", "StartTime", "EndTime", "ScanBy", "LabelOptions")
+    basis = {k: request.get(k) for k in members}
     text = json.dumps(basis, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def encode_token(offset: int, key: str) -> str:
-    """An opaque NextToken for resuming at ``offset`` datapoints into the flattened results."""
-    raw = json.dumps({"o": offset, "k": key}, separators=(",", ":")).encode()
+def encode_token(offset: int, key: str, snapshot: str | None = None) -> str:
+    """An opaque NextToken for resuming at ``offset`` datapoints into the flattened results,
+    naming the cached ``snapshot`` of those results when there is one."""
+    data: dict[str, Any] = {"o": offset, "k": key}
+    if snapshot is not None:
+        data["s"] = snapshot
+    raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str, key: str) -> int:
-    """The offset a NextToken carries; InvalidNextToken if it is malformed or for another request."""
+def decode_token(token: str, key: str) -> tuple[int, str | None]:
+    """The offset and snapshot id a NextToken carries; InvalidNextToken if it is malformed or
+    for another request."""
     try:
         padded = token + "=" * (-len(token) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         offset = int(data["o"])
-        if data["k"] != key or offset < 0:
+        snapshot = data.get("s")
+        if data["k"] != key or offset < 0 or not isinstance(snapshot, str | None):
             raise ValueError("token belongs to another request")
-    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
         raise AwsError("InvalidNextToken", "The NextToken is not valid.") from None
-    return offset
+    return offset, snapshot
 
 
 def _page(
@@ -230,8 +242,19 @@ def _page(
     return out, position
 
 
-def get_metric_data(request: Mapping[str, Any], fetch: Fetch, now_ms: int) -> dict[str, Any]:
-    """Answer a GetMetricData request (botocore input shape) with its output shape."""
+def get_metric_data(
+    request: Mapping[str, Any],
+    fetch: Fetch,
+    now_ms: int,
+    *,
+    cache: ResultCache[QueryResult] | None = RESULTS,
+) -> dict[str, Any]:
+    """Answer a GetMetricData request (botocore input shape) with its output shape.
+
+    A request that needs more than one page keeps its evaluated results in ``cache`` (the
+    process-wide ``RESULTS`` unless given; None disables it) and its NextToken pages read them
+    from there; a page whose snapshot is gone evaluates the request again.
+    """
     _check_shape(request)
     plan = plan_queries(request.get("MetricDataQueries"))
     start_ms, end_ms = _to_ms(request, "StartTime"), _to_ms(request, "EndTime")
@@ -247,13 +270,24 @@ def get_metric_data(request: Mapping[str, Any], fetch: Fetch, now_ms: int) -> di
         raise invalid_value(f"The value {timezone} for parameter LabelOptions.Timezone is invalid.")
     key = _token_key(request)
     token = request.get("NextToken")
-    offset = decode_token(str(token), key) if token else 0
-    results = run_queries(plan, fetch, start_ms, end_ms, now_ms)
+    offset, snapshot = decode_token(str(token), key) if token else (0, None)
+    # the snapshot is also bound to the data source, so two stores in one process never mix
+    cache_key = f"{key}:{id(getattr(fetch, '__self__', fetch))}"
+    results = None
+    if cache is not None and snapshot is not None:
+        results = cache.get(snapshot, cache_key, now_ms)
+    if results is None:
+        results = run_queries(plan, fetch, start_ms, end_ms, now_ms)
+        snapshot = None
     descending = request.get("ScanBy", "TimestampDescending") != "TimestampAscending"
     page, total = _page(results, descending, offset, limit)
     response: dict[str, Any] = {"MetricDataResults": page, "Messages": []}
     if offset + limit < total:
-        response["NextToken"] = encode_token(offset + limit, key)
+        if cache is not None and snapshot is None:
+            snapshot = cache.put(cache_key, results, total, now_ms)
+        response["NextToken"] = encode_token(offset + limit, key, snapshot)
+    elif cache is not None and snapshot is not None:
+        cache.discard(snapshot)  # the last page: nobody should need these results again
     return response
 
 

@@ -84,15 +84,43 @@ class CellSet:
             np.concatenate([p.counts for p in parts]),
         )
 
+    def take(self, rows: sketch.I64) -> CellSet:
+        """The cells at ``rows`` (in that order, repeats allowed) with their sketches."""
+        lengths = np.diff(self.offsets)[rows]
+        ends = np.cumsum(lengths)
+        # Bucket positions of each taken cell: its old start plus 0..length-1, all at once.
+        idx = np.repeat(self.offsets[:-1][rows] - ends + lengths, lengths) + np.arange(
+            int(ends[-1]) if len(ends) else 0
+        )
+        return CellSet(
+            self.t[rows], self.n[rows], self.s[rows], self.mn[rows], self.mx[rows],
+            self.flags[rows], np.concatenate(([0], ends)).astype(np.int64),
+            self.keys[idx], self.counts[idx],
+        )  # fmt: skip
+
 
 class PeriodView:
     """``cells`` grouped into periods ``start_s + k * period_s`` (cells stamped by their start)."""
 
     def __init__(self, cells: CellSet, start_s: int, period_s: int) -> None:
-        self._cells = cells
-        index = (cells.t - start_s) // period_s
-        self.periods, self._inv = np.unique(index, return_inverse=True)
+        self._group(cells, (cells.t - start_s) // period_s)
         self.timestamps_s: sketch.I64 = start_s + self.periods * period_s
+
+    @classmethod
+    def keyed(cls, cells: CellSet, keys: sketch.I64) -> PeriodView:
+        """Cells grouped by arbitrary ``keys`` (one per cell; ``periods`` holds them sorted).
+
+        This answers many series' periods in one pass (key = series slot and period index);
+        ``timestamps_s`` is then the key itself, to be decoded by the caller.
+        """
+        view = cls.__new__(cls)
+        view._group(cells, keys)
+        view.timestamps_s = view.periods
+        return view
+
+    def _group(self, cells: CellSet, index: sketch.I64) -> None:
+        self._cells = cells
+        self.periods, self._inv = np.unique(index, return_inverse=True)
         g = len(self.periods)
         self.n = sketch.bincount(self._inv, cells.n, g)
         self.s = sketch.bincount(self._inv, cells.s, g)
