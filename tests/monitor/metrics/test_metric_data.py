@@ -5,12 +5,15 @@ from __future__ import annotations
 import base64
 import copy
 import json
+import tempfile
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from store_helpers import FakeClock, open_store, sample
 
 from heron.awsapi.errors import AwsError
 from heron.monitor.contracts import MetricId
@@ -20,6 +23,7 @@ from heron.monitor.metrics.metric_data import (
     encode_token,
     get_metric_data,
     store_fetch,
+    store_fetch_many,
 )
 from heron.monitor.metrics.metric_queries import is_valid_statistic
 from heron.monitor.metrics.result_cache import ResultCache
@@ -732,3 +736,171 @@ def test_store_fetch_asks_the_store_for_the_exact_metric() -> None:
         }
     ]
     assert response["MetricDataResults"][0]["Values"] == [7.0]
+
+
+def test_store_fetch_many_needs_a_store_with_series_many() -> None:
+    assert store_fetch_many(RecordingQueries()) is None
+
+
+# --- batched reads ---------------------------------------------------------------------------------
+
+
+class BatchStore(FakeStore):
+    """A FakeStore that also answers many reads at once, recording each batch."""
+
+    def __init__(self, data: dict[tuple[str, str, int], dict[int, float]]) -> None:
+        super().__init__(data)
+        self.batches: list[list[tuple[str, int, int]]] = []
+
+    def fetch_many(
+        self, reads: Sequence[tuple[Mapping[str, Any], int, int]]
+    ) -> list[tuple[list[int], list[float]]]:
+        self.batches.append([(r[0]["Metric"]["MetricName"], r[1], r[2]) for r in reads])
+        # answer from a plain FakeStore so single-read ``calls`` keep counting only those
+        return [FakeStore(self.data).fetch(*read) for read in reads]
+
+
+def test_fetch_many_reads_every_metric_stat_in_one_call_and_skips_expired_ones() -> None:
+    store = BatchStore(STORE.data)
+    req = request(
+        stat_query("e", "Errors"),
+        stat_query("fine", "Invocations", period=10),  # 1-s..59-s data is gone after 3 hours
+        stat_query("i", "Invocations"),
+        {"Id": "rate", "Expression": "e / i"},
+    )
+    req["StartTime"] = (NOW - 4 * 60 * MIN) / 1000
+    batched = get_metric_data(req, store.fetch, NOW, cache=None, fetch_many=store.fetch_many)
+    start = effective_start(round(req["StartTime"] * 1000), NOW, 60)
+    assert start is not None
+    assert store.batches == [
+        [("Errors", start, START + 10 * MIN), ("Invocations", start, START + 10 * MIN)]
+    ]
+    assert store.calls == []
+    assert batched == get_metric_data(req, STORE.fetch, NOW, cache=None)
+
+
+_HERON = [
+    MetricId("Heron", name, (("FunctionName", fn),))
+    for name in ("Invocations", "Duration")
+    for fn in ("send", "read")
+]
+
+
+def _metric_stat_query(
+    qid: str, m: int, stat: str, period: int, unit: str | None
+) -> dict[str, Any]:
+    metric = _HERON[m]
+    stat_body: dict[str, Any] = {
+        "Metric": {
+            "Namespace": metric.namespace,
+            "MetricName": metric.name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in metric.dimensions],
+        },
+        "Period": period,
+        "Stat": stat,
+    }
+    if unit is not None:
+        stat_body["Unit"] = unit
+    return {"Id": qid, "MetricStat": stat_body}
+
+
+_store_samples = st.lists(
+    st.tuples(
+        st.integers(0, len(_HERON) - 1),
+        st.integers(0, 4 * 3600 - 1),  # age in seconds
+        st.lists(st.floats(-5, 100, allow_nan=False), min_size=1, max_size=3),
+        st.sampled_from(["Count", "Milliseconds"]),
+        st.sampled_from([1, 60]),
+    ),
+    max_size=40,
+)
+_stat_queries = st.lists(
+    st.tuples(
+        st.integers(0, len(_HERON) - 1),
+        st.sampled_from(["Sum", "Average", "SampleCount", "Maximum", "p50", "p99", "TM(10%:90%)"]),
+        st.sampled_from([1, 10, 60, 300]),
+        st.sampled_from([None, None, "Count", "Milliseconds"]),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    _store_samples,
+    st.integers(0, 40),
+    _stat_queries,
+    st.integers(0, 4 * 3600),
+    st.integers(60, 4 * 3600),
+    st.booleans(),
+)
+def test_batched_and_per_query_reads_give_the_same_response(
+    samples: list[tuple[int, int, list[float], str, int]],
+    flushed: int,
+    queries: list[tuple[int, str, int, str | None]],
+    start_age_s: int,
+    length_s: int,
+    with_math: bool,
+) -> None:
+    clock = FakeClock(NOW / 1000)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(Path(tmp), clock)
+        written = [
+            sample(values, NOW - age * 1000, metric=_HERON[m], unit=unit, resolution=res)
+            for m, age, values, unit, res in samples
+        ]
+        # some cells flushed to SQLite, the rest still in memory: both read paths are exercised
+        store.put_samples(written[:flushed])
+        store.flush()
+        store.put_samples(written[flushed:])
+        counted = _CountingStore(store)
+        try:
+            body = [_metric_stat_query(f"m{i}", *q) for i, q in enumerate(queries)]
+            if with_math:
+                body.append({"Id": "total", "Expression": "SUM(METRICS())", "Label": "all"})
+            start_ms = NOW - start_age_s * 1000
+            req = {
+                "MetricDataQueries": body,
+                "StartTime": start_ms / 1000,
+                "EndTime": (start_ms + length_s * 1000) / 1000,
+                "ScanBy": "TimestampAscending",
+            }
+            fetch_many = store_fetch_many(counted)
+            assert fetch_many is not None
+            one_by_one = get_metric_data(req, store_fetch(counted), NOW, cache=None)
+            per_query_reads = counted.series_calls
+            batched = get_metric_data(
+                req, store_fetch(counted), NOW, cache=None, fetch_many=fetch_many
+            )
+        finally:
+            store.close()
+    # NaN never equals itself, so compare the serialized responses
+    assert json.dumps(batched) == json.dumps(one_by_one)
+    assert counted.series_calls == per_query_reads  # the batched path made no single reads
+    assert counted.many_calls == 1
+
+
+class _CountingStore:
+    """A real MetricStore seen through a wrapper that counts single and batched reads."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.series_calls = 0
+        self.many_calls = 0
+
+    def series(self, metric: MetricId, **kwargs: Any) -> tuple[list[int], list[float]]:
+        self.series_calls += 1
+        result: tuple[list[int], list[float]] = self.store.series(metric, **kwargs)
+        return result
+
+    def series_many(self, reads: Sequence[Any]) -> list[tuple[list[int], list[float]]]:
+        self.many_calls += 1
+        result: list[tuple[list[int], list[float]]] = self.store.series_many(reads)
+        return result
+
+    def statistics(self, *args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+        raise AssertionError("not used")
+
+    def list_metrics(self, *args: Any, **kwargs: Any) -> list[MetricId]:
+        raise AssertionError("not used")

@@ -24,13 +24,14 @@ import logging
 import threading
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 from heron.awsapi.errors import AwsError
 from heron.monitor.alarms.actions import AlarmActions, Publisher
 from heron.monitor.alarms.composite import evaluate_composite, parse_alarm_rule
 from heron.monitor.alarms.evaluate import (
     Evaluation,
+    compile_alarm,
     evaluate_metric_alarm,
     evaluation_interval_s,
     evaluation_window,
@@ -53,6 +54,14 @@ _HISTORY_EXPIRY_S = 3600.0
 
 Points = list[tuple[int, float]]
 _GroupKey = tuple[MetricId, int, str, str | None]
+
+
+class _FetchPlan(NamedTuple):
+    """A single-metric alarm's reads, derived from one configuration (``stamp``)."""
+
+    stamp: Any
+    series: tuple[int, ...]  # numbered group keys: the statistic's, then SampleCount's if needed
+    grid: tuple[int, int]  # (evaluation grid ms, window length ms)
 
 
 @runtime_checkable
@@ -105,6 +114,10 @@ class AlarmScheduler:
         self._composites: list[str] = []
         self._parents: dict[str, list[str]] = {}
         self._plans: dict[tuple[str, float], QueryPlan] = {}
+        self._fetch_plans: dict[str, _FetchPlan] = {}
+        # Group keys numbered once, so a round hashes small ints instead of metric identities.
+        self._key_ids: dict[_GroupKey, int] = {}
+        self._group_keys: list[_GroupKey] = []
         self._composites_started = False
         self._last_expiry = float("-inf")
 
@@ -212,6 +225,10 @@ class AlarmScheduler:
         self._composites = composites
         self._parents = dict(parents)
         self._plans = {k: v for k, v in self._plans.items() if k[0] in alarms}
+        # A Put may keep the configuration timestamp (same clock instant): plan afresh.
+        self._fetch_plans.clear()
+        self._key_ids.clear()
+        self._group_keys.clear()
         self._version = self.store.version
 
     def _by_cadence_composites(self) -> list[str]:
@@ -239,27 +256,43 @@ class AlarmScheduler:
     def _evaluate_metric_alarms(
         self, alarms: Sequence[Mapping[str, Any]], now_ms: int
     ) -> Iterable[tuple[Mapping[str, Any], Evaluation]]:
-        windows: dict[_GroupKey, tuple[int, int]] = {}
+        windows: dict[int, tuple[int, int]] = {}
+        spans: dict[tuple[int, int], tuple[int, int]] = {}
         plans: list[tuple[Mapping[str, Any], tuple[int, int, int]]] = []
-        single: list[tuple[Mapping[str, Any], tuple[int, int, int], list[_GroupKey]]] = []
-        # Pass 1: which (metric, period, statistic, unit) series over which span each alarm needs.
+        single: list[tuple[Mapping[str, Any], _FetchPlan, int, int]] = []
+        # Pass 1: which (metric, period, statistic, unit) series over which span each alarm needs;
+        # the per-alarm parts come from a plan cached per configuration, the window per grid.
         for alarm in alarms:
-            window = evaluation_window(alarm, now_ms)
             if "Metrics" in alarm:
-                plans.append((alarm, window))
+                plans.append((alarm, evaluation_window(alarm, now_ms)))
                 continue
-            keys = [_group_key(alarm, window[2], _statistic(alarm))]
-            if _needs_sample_counts(alarm):
-                keys.append(_group_key(alarm, window[2], "SampleCount"))
-            for key in keys:
-                lo, hi = windows.get(key, (window[0], window[1]))
-                windows[key] = (min(lo, window[0]), max(hi, window[1]))
-            single.append((alarm, window, keys))
+            plan = self._fetch_plan(alarm)
+            span = spans.get(plan.grid)
+            if span is None:
+                grid_ms, range_ms = plan.grid
+                end = now_ms - now_ms % grid_ms
+                span = spans[plan.grid] = (end - range_ms, end)
+            start, end = span
+            for key in plan.series:
+                known = windows.get(key)
+                if known is None:
+                    windows[key] = span
+                elif known[0] > start or known[1] < end:
+                    windows[key] = (min(known[0], start), max(known[1], end))
+            single.append((alarm, plan, start, end))
         # Pass 2: every distinct series, in one batched store call where the store offers one.
-        fetched = self._fetch(windows)
-        for alarm, window, keys in single:
-            points = _slice(fetched[keys[0]], window[0], window[1])
-            counts = _slice(fetched[keys[1]], window[0], window[1]) if len(keys) > 1 else None
+        groups = self._group_keys
+        by_key = self._fetch({groups[i]: span for i, span in windows.items()})
+        fetched = {i: by_key[groups[i]] for i in windows}
+        # Alarms on the same series and window share one (read-only) slice.
+        slices: dict[tuple[int, int, int], Points] = {}
+        for alarm, plan, start, end in single:
+            points = _shared_slice(slices, fetched, plan.series[0], start, end)
+            counts = (
+                _shared_slice(slices, fetched, plan.series[1], start, end)
+                if len(plan.series) > 1
+                else None
+            )
             self.evaluations += 1
             yield alarm, evaluate_metric_alarm(alarm, points, now_ms=now_ms, sample_counts=counts)
         for alarm, window in plans:
@@ -270,6 +303,31 @@ class AlarmScheduler:
                 continue
             self.evaluations += 1
             yield alarm, evaluate_metric_alarm(alarm, points, now_ms=now_ms)
+
+    def _fetch_plan(self, alarm: Mapping[str, Any]) -> _FetchPlan:
+        """The alarm's series keys and window shape, computed once per configuration."""
+        name = alarm["AlarmName"]
+        stamp = alarm.get("AlarmConfigurationUpdatedTimestamp")
+        cached = self._fetch_plans.get(name)
+        if cached is not None and cached.stamp == stamp:
+            return cached
+        start, end, period = evaluation_window(alarm, 0)
+        # The window at 0 is [-range, 0): its length; the grid is the alarm's evaluation grid.
+        grid_ms = compile_alarm(alarm).grid_ms
+        keys = [_group_key(alarm, period, _statistic(alarm))]
+        if _needs_sample_counts(alarm):
+            keys.append(_group_key(alarm, period, "SampleCount"))
+        series = tuple(self._key_id(k) for k in keys)
+        plan = self._fetch_plans[name] = _FetchPlan(stamp, series, (grid_ms, end - start))
+        return plan
+
+    def _key_id(self, key: _GroupKey) -> int:
+        """The number of a group key (numbered on first sight)."""
+        number = self._key_ids.get(key)
+        if number is None:
+            number = self._key_ids[key] = len(self._group_keys)
+            self._group_keys.append(key)
+        return number
 
     def _fetch(
         self, windows: Mapping[_GroupKey, tuple[int, int]]
@@ -388,6 +446,21 @@ def _group_key(alarm: Mapping[str, Any], period: int, statistic: str) -> _GroupK
     dims = tuple(sorted((d["Name"], d["Value"]) for d in alarm.get("Dimensions") or []))
     metric = MetricId(str(alarm["Namespace"]), str(alarm["MetricName"]), dims)
     return metric, period, statistic, alarm.get("Unit")
+
+
+def _shared_slice(
+    slices: dict[tuple[int, int, int], Points],
+    fetched: Mapping[int, tuple[list[int], list[float]]],
+    key: int,
+    start: int,
+    end: int,
+) -> Points:
+    """``_slice`` of a fetched series, computed once per (series, window) in a round."""
+    at = (key, start, end)
+    points = slices.get(at)
+    if points is None:
+        points = slices[at] = _slice(fetched[key], start, end)
+    return points
 
 
 def _slice(series: tuple[list[int], list[float]], start: int, end: int) -> Points:

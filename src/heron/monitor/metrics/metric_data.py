@@ -2,8 +2,10 @@
 
 ``get_metric_data`` is pure apart from the ``fetch`` function it is given, which answers one
 MetricStat query with period-start timestamps (epoch ms, ascending) and values; ``store_fetch``
-builds one from the metric store's ``MetricQueries``. ``run_queries`` is the evaluation core
-without the paging, for callers such as metric-math alarms.
+builds one from the metric store's ``MetricQueries``. An optional ``fetch_many`` answers all of a
+request's MetricStat queries in one call (``store_fetch_many`` builds one when the store has
+``series_many``) and must give exactly what ``fetch`` gives query by query. ``run_queries`` is
+the evaluation core without the paging, for callers such as metric-math alarms.
 
 Rules implemented (see cloudwatch.md §3.3 and §3.5): StartTime inclusive, EndTime exclusive;
 StartTime rounded down by its age (to the period for sub-minute periods, the minute within 15
@@ -34,8 +36,12 @@ from heron.monitor.metrics.math_eval import evaluate_checked, result_series
 from heron.monitor.metrics.math_series import EvalContext, Series, Value
 from heron.monitor.metrics.metric_queries import Query, QueryPlan, invalid_value, plan_queries
 from heron.monitor.metrics.result_cache import ResultCache
+from heron.monitor.metrics.store import SeriesRequest
 
 Fetch = Callable[[Mapping[str, Any], int, int], tuple[Sequence[int], Sequence[float]]]
+FetchRequest = tuple[Mapping[str, Any], int, int]
+"""One MetricStat read: (MetricStat, start ms, end ms), the arguments ``fetch`` takes."""
+FetchMany = Callable[[Sequence[FetchRequest]], Sequence[tuple[Sequence[int], Sequence[float]]]]
 
 DEFAULT_MAX_DATAPOINTS = 100_800
 _HOUR_MS = 3_600_000
@@ -98,24 +104,53 @@ def default_labels(queries: Sequence[Query]) -> dict[str, str]:
     return labels
 
 
+def _fetch_all(
+    plan: QueryPlan,
+    fetch: Fetch,
+    fetch_many: FetchMany | None,
+    start_ms: int,
+    end_ms: int,
+    now_ms: int,
+) -> dict[str, tuple[Sequence[int], Sequence[float]]]:
+    """Each MetricStat query's points by Id: one ``fetch_many`` call when given, else per query.
+
+    A query whose rounded window is empty or no longer kept is not asked for at all.
+    """
+    wanted: list[tuple[str, FetchRequest]] = []
+    for q in plan.queries:
+        if q.metric_stat is None:
+            continue
+        start = effective_start(start_ms, now_ms, int(q.period_s or 60))
+        if start is not None and start < end_ms:
+            wanted.append((q.id, (q.metric_stat, start, end_ms)))
+    if fetch_many is None:
+        return {qid: fetch(*read) for qid, read in wanted}
+    answers = fetch_many([read for _, read in wanted])
+    return {qid: answer for (qid, _), answer in zip(wanted, answers, strict=True)}
+
+
 def run_queries(
-    plan: QueryPlan, fetch: Fetch, start_ms: int, end_ms: int, now_ms: int
+    plan: QueryPlan,
+    fetch: Fetch,
+    start_ms: int,
+    end_ms: int,
+    now_ms: int,
+    *,
+    fetch_many: FetchMany | None = None,
 ) -> list[QueryResult]:
-    """Fetch every MetricStat, evaluate every expression, and return the ReturnData series."""
+    """Fetch every MetricStat (in one ``fetch_many`` call when given), evaluate every
+    expression, and return the ReturnData series."""
     labels = default_labels(plan.queries)
     periods = [q.period_s for q in plan.queries if q.metric_stat is not None and q.period_s]
     default_period = max(periods, default=60)
     values: dict[str, Value] = {}
     metrics: list[tuple[str, Series]] = []
+    points = _fetch_all(plan, fetch, fetch_many, start_ms, end_ms, now_ms)
     for q in plan.queries:
         if q.metric_stat is None:
             continue
         period = int(q.period_s or 60)
-        start = effective_start(start_ms, now_ms, period)
-        ts: Sequence[int] = []
-        vals: Sequence[float] = []
-        if start is not None and start < end_ms:
-            ts, vals = fetch(q.metric_stat, start, end_ms)
+        ts, vals = points.get(q.id, ((), ()))
         series = Series.of(ts, vals, labels[q.id], period)
         values[q.id] = series
         metrics.append((q.id, series))
@@ -248,12 +283,14 @@ def get_metric_data(
     now_ms: int,
     *,
     cache: ResultCache[QueryResult] | None = RESULTS,
+    fetch_many: FetchMany | None = None,
 ) -> dict[str, Any]:
     """Answer a GetMetricData request (botocore input shape) with its output shape.
 
     A request that needs more than one page keeps its evaluated results in ``cache`` (the
     process-wide ``RESULTS`` unless given; None disables it) and its NextToken pages read them
-    from there; a page whose snapshot is gone evaluates the request again.
+    from there; a page whose snapshot is gone evaluates the request again. ``fetch_many``, when
+    given, reads all MetricStat queries in one call instead of one ``fetch`` call each.
     """
     _check_shape(request)
     plan = plan_queries(request.get("MetricDataQueries"))
@@ -277,7 +314,7 @@ def get_metric_data(
     if cache is not None and snapshot is not None:
         results = cache.get(snapshot, cache_key, now_ms)
     if results is None:
-        results = run_queries(plan, fetch, start_ms, end_ms, now_ms)
+        results = run_queries(plan, fetch, start_ms, end_ms, now_ms, fetch_many=fetch_many)
         snapshot = None
     descending = request.get("ScanBy", "TimestampDescending") != "TimestampAscending"
     page, total = _page(results, descending, offset, limit)
@@ -297,15 +334,40 @@ def store_fetch(store: MetricQueries) -> Fetch:
     def fetch(
         metric_stat: Mapping[str, Any], start_ms: int, end_ms: int
     ) -> tuple[Sequence[int], Sequence[float]]:
-        metric = metric_stat["Metric"]
-        dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))
+        metric, start, end, period, stat, unit = series_request(metric_stat, start_ms, end_ms)
         return store.series(
-            MetricId(metric["Namespace"], metric["MetricName"], dims),
-            start_ms=start_ms,
-            end_ms=end_ms,
-            period_s=int(metric_stat["Period"]),
-            statistic=str(metric_stat["Stat"]),
-            unit=metric_stat.get("Unit"),
+            metric, start_ms=start, end_ms=end, period_s=period, statistic=stat, unit=unit
         )
 
     return fetch
+
+
+def series_request(metric_stat: Mapping[str, Any], start_ms: int, end_ms: int) -> SeriesRequest:
+    """The store read (``MetricStore.series_many``'s request tuple) one MetricStat asks for."""
+    metric = metric_stat["Metric"]
+    dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))
+    return (
+        MetricId(metric["Namespace"], metric["MetricName"], dims),
+        start_ms,
+        end_ms,
+        int(metric_stat["Period"]),
+        str(metric_stat["Stat"]),
+        metric_stat.get("Unit"),
+    )
+
+
+def store_fetch_many(store: MetricQueries) -> FetchMany | None:
+    """A ``fetch_many`` reading through the store's ``series_many``, or None without one."""
+    series_many: Callable[[Sequence[SeriesRequest]], Sequence[tuple[list[int], list[float]]]] | None
+    series_many = getattr(store, "series_many", None)  # not part of the MetricQueries protocol
+    if series_many is None:
+        return None
+
+    def fetch_many(
+        reads: Sequence[FetchRequest],
+    ) -> Sequence[tuple[Sequence[int], Sequence[float]]]:
+        answers: Sequence[tuple[list[int], list[float]]]
+        answers = series_many([series_request(*read) for read in reads])
+        return answers
+
+    return fetch_many
