@@ -56,6 +56,12 @@ class _Checks:
         self.request = request
         self.errors: list[str] = []
 
+    def group_name(self) -> str | None:
+        """The required ``logGroupName``, checked against the log-group name pattern."""
+        return self.string(
+            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
+        )
+
     def string(
         self,
         name: str,
@@ -212,9 +218,7 @@ def logs_operations(
 
     def group_and_stream(req: dict[str, Any]) -> tuple[str, str]:
         checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
+        group = checks.group_name()
         stream = checks.string("logStreamName", required=True, regex=_STREAM_RE)
         checks.done()
         assert group is not None and stream is not None
@@ -303,9 +307,7 @@ def logs_operations(
 
     def put_log_events(req: dict[str, Any]) -> dict[str, Any]:
         checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
+        group = checks.group_name()
         stream = checks.string("logStreamName", required=True, regex=_STREAM_RE)
         raw = req.get("logEvents")
         if not isinstance(raw, list) or not raw:
@@ -419,9 +421,7 @@ def logs_operations(
 
     def put_metric_filter(req: dict[str, Any]) -> dict[str, Any]:
         checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
+        group = checks.group_name()
         name = checks.string("filterName", required=True, regex=_FILTER_NAME_RE)
         pattern = checks.string("filterPattern", required=True, low=0, high=1024)
         transformations = req.get("metricTransformations")
@@ -484,9 +484,7 @@ def logs_operations(
 
     def delete_metric_filter(req: dict[str, Any]) -> dict[str, Any]:
         checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
+        group = checks.group_name()
         name = checks.string("filterName", required=True, regex=_FILTER_NAME_RE)
         checks.done()
         assert group is not None and name is not None
@@ -515,9 +513,7 @@ def logs_operations(
 
     def put_retention_policy(req: dict[str, Any]) -> dict[str, Any]:
         checks = _Checks(req)
-        group = checks.string(
-            "logGroupName", required=True, regex=_GROUP_RE, regex_text=_GROUP_PATTERN
-        )
+        group = checks.group_name()
         days = req.get("retentionInDays")
         if days is None:
             checks.errors.append(
