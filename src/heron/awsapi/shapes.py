@@ -51,6 +51,11 @@ def decode_input(shape: Shape | None, document: Any, wire: Wire) -> dict[str, An
     return decoded
 
 
+def decode_value(shape: Shape, value: Any, path: str, wire: Wire) -> Any:
+    """Decode one value against ``shape``; ``path`` names it in a ShapeError."""
+    return _decode(shape, value, path, wire)
+
+
 def _decode(shape: Shape, value: Any, path: str, wire: Wire) -> Any:
     """Decode one value against ``shape`` (raises ShapeError naming ``path``)."""
     kind = shape.type_name

@@ -16,6 +16,7 @@ import orjson
 
 from heron.awsapi import query
 from heron.awsapi.errors import AwsError
+from heron.awsapi.fast_decode import FAST_DECODERS
 from heron.awsapi.models import ServiceSpec
 from heron.awsapi.shapes import ShapeError, decode_input, encode_output
 from heron.awsapi.sigv4 import AuthFailure
@@ -128,6 +129,9 @@ def decode_request(protocol: Protocol, operation: Any, document: Any) -> dict[st
     """The well-typed request dict for ``operation`` from a JSON/CBOR document."""
     wire: Literal["json", "cbor"] = "cbor" if protocol == "cbor" else "json"
     try:
+        fast = FAST_DECODERS.get(operation.name)
+        if fast is not None:
+            return fast(operation.input_shape, document, wire)
         return decode_input(operation.input_shape, document, wire)
     except ShapeError as exc:
         raise malformed(protocol, str(exc)) from None
