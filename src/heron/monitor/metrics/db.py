@@ -87,10 +87,16 @@ def _cellset_from_columns(
     mn: Sequence[object],
     mx: Sequence[object],
     flags: Sequence[object],
-    blobs: Sequence[bytes],
+    blobs: Sequence[bytes] | None,
 ) -> CellSet:
-    keys, counts = sketch.decode(b"".join(blobs))
-    sizes = np.fromiter((len(b) for b in blobs), np.int64, len(blobs)) // sketch.RECORD.itemsize
+    """``blobs`` None: the cells carry no sketches (reads for the basic statistics)."""
+    if blobs is None:
+        keys, counts = np.empty(0, np.int32), np.empty(0, np.float64)
+        sizes = np.zeros(len(t), np.int64)
+    else:
+        keys, counts = sketch.decode(b"".join(blobs))
+        sizes = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
+        sizes //= sketch.RECORD.itemsize
     return CellSet(
         np.asarray(t, np.int64), np.asarray(n, np.float64), np.asarray(s, np.float64),
         np.asarray(mn, np.float64), np.asarray(mx, np.float64), np.asarray(flags, np.uint8),
@@ -183,27 +189,36 @@ class MetricDB:
         if self._w.in_transaction:
             self._w.execute("ROLLBACK")
 
-    def read(self, series: int, t0: int, t1: int) -> CellSet:
-        """Stored cells of one series starting in [t0, t1), in start order."""
+    def read(self, series: int, t0: int, t1: int, *, sketches: bool = True) -> CellSet:
+        """Stored cells of one series starting in [t0, t1), in start order; without
+        ``sketches`` (enough for the basic statistics) the sketch blobs are not read."""
         rows = self._r.execute(
-            "SELECT t, n, s, mn, mx, flags, sketch FROM cells"
+            f"SELECT t, n, s, mn, mx, flags{', sketch' if sketches else ''} FROM cells"
             " WHERE series = ? AND t >= ? AND t < ? ORDER BY t",
             (series, t0, t1),
         ).fetchall()
-        return cellset_from_rows(rows)
+        if not rows:
+            return CellSet.empty()
+        if sketches:
+            return cellset_from_rows(rows)
+        t, n, s, mn, mx, flags = zip(*rows, strict=True)
+        return _cellset_from_columns(t, n, s, mn, mx, flags, None)
 
-    def read_many(self, series: Sequence[int], t0: int, t1: int) -> tuple[sketch.I64, CellSet]:
+    def read_many(
+        self, series: Sequence[int], t0: int, t1: int, *, sketches: bool = True
+    ) -> tuple[sketch.I64, CellSet]:
         """Stored cells of any of ``series`` starting in [t0, t1): (series per cell, cells).
 
         Ordered by series, then start, so each series' cells are a contiguous run in the order
-        ``read`` gives them.
+        ``read`` gives them. Without ``sketches`` the sketch blobs are not read.
         """
         rows: list[tuple[Any, ...]] = []
         ids = sorted(set(series))
+        sketch_column = ", sketch" if sketches else ""
         for at in range(0, len(ids), _IN_CHUNK):
             chunk = ids[at : at + _IN_CHUNK]
             rows += self._r.execute(
-                "SELECT series, t, n, s, mn, mx, flags, sketch FROM cells"
+                f"SELECT series, t, n, s, mn, mx, flags{sketch_column} FROM cells"
                 f" WHERE series IN ({','.join('?' * len(chunk))}) AND t >= ? AND t < ?"
                 " ORDER BY series, t, level",
                 (*chunk, t0, t1),
@@ -211,7 +226,8 @@ class MetricDB:
         if not rows:
             return np.empty(0, np.int64), CellSet.empty()
         sids, *columns = zip(*rows, strict=True)
-        t, n, s, mn, mx, flags, blobs = columns
+        blobs = columns.pop() if sketches else None
+        t, n, s, mn, mx, flags = columns
         return np.asarray(sids, np.int64), _cellset_from_columns(t, n, s, mn, mx, flags, blobs)
 
     def level_cells(

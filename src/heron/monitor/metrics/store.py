@@ -227,8 +227,8 @@ class MetricStore:
             codes = [] if code is None else [code]
         return [(mid * model.UNIT_SLOTS + c, c) for c in codes]
 
-    def _cells(self, series: list[int], t0: int, t1: int) -> CellSet:
-        parts = [self._db.read(sid, t0, t1) for sid in series]
+    def _cells(self, series: list[int], t0: int, t1: int, *, sketches: bool = True) -> CellSet:
+        parts = [self._db.read(sid, t0, t1, sketches=sketches) for sid in series]
         _, mem = self._mem.select(np.asarray(series, np.int64), t0, t1)
         return CellSet.concat([*parts, mem])
 
@@ -262,7 +262,8 @@ class MetricStore:
             return [], []
         with self._lock:
             sids = [sid for sid, _ in self._series_ids(metric, unit)]
-            cells = self._cells(sids, *window) if sids else CellSet.empty()
+            # The basic statistics need no sketches: reading them would be half the cost.
+            cells = self._cells(sids, *window, sketches=not stat.basic) if sids else CellSet.empty()
         view = PeriodView(cells, window[0], period_s)
         values = view.evaluate(stat)
         ok = ~np.isnan(values)
@@ -292,7 +293,8 @@ class MetricStore:
                 reads = [read for _, read in members]
                 every = sorted({sid for read in reads for sid in read.sids})
                 t0, t1 = min(r.t0 for r in reads), max(r.t1 for r in reads)
-                stored = self._db.read_many(every, t0, t1)
+                sketches = any(not read.stat.basic for read in reads)
+                stored = self._db.read_many(every, t0, t1, sketches=sketches)
                 memory = self._mem.select(np.asarray(every, np.int64), t0, t1)
                 gathered.append((period_s, members, gather(reads, stored, memory)))
         for period_s, members, (cells, owner) in gathered:
