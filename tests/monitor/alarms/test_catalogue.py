@@ -252,3 +252,14 @@ def test_the_account_concurrency_alarm_is_a_share_of_the_limit(
         )
     alarm = _state_after_round(m, clock, "Lambda-AccountConcurrency")  # 3 of 5 minutes > 80%
     assert alarm["StateValue"] == "ALARM", alarm["StateReason"]
+
+
+def test_the_lambda_error_rate_ignores_a_handful_of_invocations(
+    monitor: tuple[Monitor, FakeClock],
+) -> None:
+    m, clock = monitor
+    fn = {"FunctionName": "getUser"}
+    _put(m, "AWS/Lambda", "Invocations", fn, [1.0] * 3)
+    _put(m, "AWS/Lambda", "Errors", fn, [1.0] + [0.0] * 2)  # 33 %, but only 3 invocations
+    alarm = _state_after_round(m, clock, "getUser-ErrorRate")
+    assert alarm["StateValue"] == "OK", alarm["StateReason"]

@@ -69,6 +69,9 @@ REPORT_PATTERN = (
 )
 _MAX_METRIC_STATS = 10
 
+#: Fewest invocations in a period for which an error *rate* alarm judges the function.
+MIN_INVOCATIONS_FOR_RATE = 20
+
 
 @dataclass(frozen=True, slots=True)
 class TableTarget:
@@ -230,10 +233,14 @@ def _lambda_alarms(fn: FunctionSpec) -> list[CatalogueAlarm]:
             f"{name}-ErrorRate",
             "critical",
             "lambda.error_rate",
-            f"{name}: more than 1% of invocations failed over 5 minutes (Errors / Invocations)",
+            f"{name}: more than 1% of invocations failed over 5 minutes (Errors / Invocations;"
+            f" judged from {MIN_INVOCATIONS_FOR_RATE} invocations up, below that LambdaErrors"
+            " and Errors alarms speak)",
             threshold=1.0,
             **_math(
-                "100 * FILL(errors, 0) / invocations",
+                # A rarely-invoked function would flap between 0 % and 100 % on single errors.
+                f"IF(invocations >= {MIN_INVOCATIONS_FOR_RATE},"
+                " 100 * FILL(errors, 0) / invocations, 0)",
                 "Error rate (%)",
                 _stat("errors", "AWS/Lambda", "Errors", by_fn, "Sum", 300),
                 _stat("invocations", "AWS/Lambda", "Invocations", by_fn, "Sum", 300),
