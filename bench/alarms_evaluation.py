@@ -183,7 +183,7 @@ def breach_latency(data_dir: Path, duration_s: float) -> list[float]:
     loop.call_soon_threadsafe(stop.set)
     runner.join(30)
     latencies: list[float] = []
-    from heron.monitor.alarms.store import HistoryQuery
+    from heron.monitor.alarms.history_log import HistoryQuery
 
     for name in watched:
         ends = decided[name]

@@ -33,6 +33,10 @@ BENCHMARKS: tuple[tuple[str, int], ...] = (
     ("monitor_queries.py", 900),
     ("monitor_memory.py", 600),
     ("monitor_filter.py", 900),
+    # issue 5: notifications (state change -> webhook latency, throughput, a 1,000-alarm burst)
+    ("notify_latency.py", 300),
+    ("notify_throughput.py", 300),
+    ("notify_burst.py", 300),
 )
 PINNABLE = {"get_user_throughput.py", "post_messages_throughput.py", "get_user_latency.py"}
 FIGURE = re.compile(r"^FIGURE (\S+): (.*) \(target (.*)\) (PASS|MISS|n/a)(?: -- (.*))?$")

@@ -161,6 +161,11 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=200, help="users owning the idle sockets")
     parser.add_argument("--rate", type=float, default=500.0, help="messages per second")
     parser.add_argument("--duration", type=float, default=20.0, help="seconds of messages")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="record the heron up parent with py-spy (collapsed stacks) during the latency run",
+    )
     parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--tokens", help=argparse.SUPPRESS)
@@ -222,9 +227,12 @@ def main() -> int:
                 f"{opened} opened, {server_sockets} established on the server's port",
                 flush=True,
             )
+            spy = start_profile(heron, args.profile, args.duration)
             latencies, sent, lost = asyncio.run(
                 latency_run(heron.ws_url, sender, recipient, args.rate, args.duration)
             )
+            if spy is not None:
+                spy.wait(timeout=60)
             server_sockets_after = count_established(heron)
         finally:
             for holder in holders:
@@ -263,6 +271,19 @@ def main() -> int:
         f"p50 {p50:.1f} ms, {lost} of {sent} lost, client-side due-time to frame arrival",
     )
     return 0
+
+
+def start_profile(
+    heron: h.Heron, path: str | None, duration_s: float
+) -> subprocess.Popen[bytes] | None:
+    """Start py-spy on the parent for the latency run (collapsed stacks into ``path``), or None."""
+    if not path:
+        return None
+    spy = h.REPO / ".venv" / "bin" / "py-spy"
+    command = [str(spy), "record", "--pid", str(heron.process.pid), "--format", "raw"]
+    command += ["--duration", str(int(duration_s)), "--rate", "200", "--output", path]
+    command += ["--subprocesses"]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def count_established(heron: h.Heron) -> int:

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from heron.errors import ConfigError
-from heron.settings import SETTINGS, load_settings
+from heron.settings import load_settings
+from heron.settings_table import SETTINGS
 from heron.types import FunctionSpec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "settings.md"

@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 
 from heron.errors import ConfigError
-from heron.settings import SETTINGS, ResolvedSettings, load_settings
+from heron.settings import ResolvedSettings, load_settings
+from heron.settings_table import SETTINGS
 
 
 def _default_functions() -> tuple[Any, ...]:
@@ -36,6 +37,8 @@ def _cmd_up(args: argparse.Namespace) -> int:
         port=args.port,
         monitor_port=args.monitor_port,
         data_dir=args.data_dir,
+        tables_backend=args.tables,
+        dynamodb_endpoint=args.dynamodb_endpoint,
     )
     with contextlib.suppress(KeyboardInterrupt):
         run_event_loop(run_up(settings, demo=args.demo))
@@ -120,6 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--monitor-port", type=int, help="monitor port (default 4566)")
     up.add_argument("--data-dir", help="directory for all state (default ./.heron)")
     up.add_argument("--config", help="config file (default ./heron.toml if present)")
+    up.add_argument("--tables", choices=("sqlite", "dynamodb"), help="tables backend")
+    up.add_argument("--dynamodb-endpoint", help="DynamoDB endpoint URL (dynamodb backend)")
     up.add_argument(
         "--demo",
         action="store_true",
@@ -157,6 +162,15 @@ def build_parser() -> argparse.ArgumentParser:
     from heron.cli_notify import add_notify_commands
 
     add_notify_commands(sub)
+    from heron.cli_deploy import add_deploy_commands
+
+    add_deploy_commands(sub)
+    from heron.cli_tables import add_tables_commands
+
+    add_tables_commands(sub)
+    from heron.cli_dashboard import add_dashboard_commands
+
+    add_dashboard_commands(sub)
     return parser
 
 

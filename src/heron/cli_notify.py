@@ -1,5 +1,5 @@
-"""``heron notify ...`` and ``heron oncall ...``: the inbox, explain, the dead-letter queue,
-simulation, incidents, silences, and who is on call.
+"""``heron notify ...``: the inbox, explain, the dead-letter queue, simulation, incidents,
+silences and maintenance windows (``heron oncall ...`` is in ``cli_oncall``).
 
 Commands read (and, for acknowledge/snooze/resolve/silence/replay, write) ``<data-dir>/notify.db``
 directly; SQLite lets them run beside ``heron up``. Configuration comes from heron.toml's
@@ -12,84 +12,44 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 
+from heron.cli_notify_context import (
+    common_options,
+    data_dir,
+    notify_config,
+    notify_context,
+    parse_time,
+    print_json,
+)
+from heron.cli_oncall import add_oncall_commands
 from heron.errors import ConfigError
 from heron.monitor.notify.channels.inbox import Inbox
-from heron.monitor.notify.config import NotifyConfig, load_notify_config
 from heron.monitor.notify.incidents import IncidentError
+from heron.monitor.notify.maintenance import MaintenanceStore
 from heron.monitor.notify.model import TOPIC_SEVERITY, Alert, Severity
 from heron.monitor.notify.notifier import open_context
 from heron.monitor.notify.operations import acknowledge, replay, resolve, silence, snooze
 from heron.monitor.notify.outbox import DEAD, DEFERRED
-from heron.monitor.notify.pipeline import Context, build_pipeline
+from heron.monitor.notify.pipeline import build_pipeline
 from heron.monitor.notify.routing import escalation_step, level_target, stamp
 
 __all__ = ["add_notify_commands"]
-
-
-def _config(args: argparse.Namespace) -> NotifyConfig:
-    from heron.settings import load_settings
-
-    path = Path(args.config) if getattr(args, "config", None) else None
-    settings = load_settings(path, overrides={"data_dir": getattr(args, "data_dir", None)})
-    return load_notify_config(settings.notify)
-
-
-def _data_dir(args: argparse.Namespace) -> Path:
-    from heron.settings import load_settings
-
-    path = Path(args.config) if getattr(args, "config", None) else None
-    return load_settings(path, overrides={"data_dir": args.data_dir}).data_dir
-
-
-def _context(args: argparse.Namespace, *, need: bool = True) -> Context | None:
-    db = _data_dir(args) / "notify.db"
-    if not db.exists():
-        if need:
-            print(
-                f"heron: no notifications yet ({db} does not exist); run `heron up`",
-                file=sys.stderr,
-            )
-        return None
-    return open_context(_config(args), db)
-
-
-def _time(text: str | None, tz: str | None) -> float:
-    if not text or text == "now":
-        return time.time()
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--at: expected a time like 2026-03-06T03:00, got {text!r}") from None
-    if when.tzinfo is None:
-        try:
-            when = when.replace(tzinfo=ZoneInfo(tz or "UTC"))
-        except ZoneInfoNotFoundError:
-            raise ConfigError(f"--tz: unknown time zone {tz!r}") from None
-    return when.timestamp()
-
-
-def _print_json(value: Any) -> None:
-    print(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode())
-
 
 # -- notify ----------------------------------------------------------------------------------
 
 
 def _cmd_inbox(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = notify_context(args)
     if ctx is None:
         return 0
     items = Inbox(ctx.db).items(args.limit)
     waiting = ctx.outbox.rows(DEFERRED)
     if args.json:
-        _print_json(
+        print_json(
             [
                 {f: getattr(i, f) for f in ("id", "at", "recipient", "severity", "title", "body")}
                 for i in items
@@ -109,7 +69,7 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = notify_context(args)
     if ctx is None:
         return 1
     entries = ctx.ledger.entries(args.what)
@@ -128,7 +88,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     ]
     merged = sorted({e.id: e for e in entries + extra}.values(), key=lambda e: e.id)
     if args.json:
-        _print_json(
+        print_json(
             [e.__class__.__name__ and {f: getattr(e, f) for f in e.__slots__} for e in merged]
         )
         return 0
@@ -142,7 +102,7 @@ def _cmd_explain(args: argparse.Namespace) -> int:
 
 
 def _cmd_dlq(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = notify_context(args)
     if ctx is None:
         return 0
     rows = ctx.outbox.rows(DEAD)
@@ -167,17 +127,19 @@ def _cmd_dlq(args: argparse.Namespace) -> int:
 
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
-    config = _config(args)
-    now = _time(args.at, args.tz)
+    config = notify_config(args)
+    now = parse_time(args.at, args.tz)
     topic = args.topic
     with tempfile.TemporaryDirectory() as tmp:
         ctx = open_context(config, Path(tmp) / "simulate.db")
-        live = _context(args, need=False)
-        if live is not None:  # the real silences apply to a simulation too
+        live = notify_context(args, need=False)
+        if live is not None:  # the real silences and maintenance windows apply here too
             for s in live.silences.current(now):
                 ctx.silences.add(
                     s.pattern, s.starts, s.ends, comment=s.comment, created_by=s.created_by, now=now
                 )
+            for name, spec, by in live.db.all("SELECT name, spec, created_by FROM nt_maintenance"):
+                MaintenanceStore(ctx.db).add(name, orjson.loads(spec), by, now)
         alert = Alert(
             id="simulated", topic=topic, topic_arn=f"arn:aws:sns:us-east-1:000000000000:{topic}",
             alarm=args.alarm, state=args.state, old_state="OK" if args.state == "ALARM" else "ALARM",
@@ -217,7 +179,7 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_incidents(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = notify_context(args)
     if ctx is None:
         return 0
     for i in ctx.incidents.all(active_only=not args.all):
@@ -229,7 +191,7 @@ def _cmd_incidents(args: argparse.Namespace) -> int:
 
 
 def _cmd_incident_action(args: argparse.Namespace) -> int:
-    ctx = _context(args)
+    ctx = notify_context(args)
     if ctx is None:
         return 1
     now = time.time()
@@ -248,17 +210,17 @@ def _cmd_incident_action(args: argparse.Namespace) -> int:
 
 
 def _cmd_silence(args: argparse.Namespace) -> int:
-    ctx = _context(args, need=args.silence_command != "add")
+    ctx = notify_context(args, need=args.silence_command != "add")
     if ctx is None:
         if args.silence_command != "add":
             return 0
-        db = _data_dir(args)
+        db = data_dir(args)
         db.mkdir(parents=True, exist_ok=True)
-        ctx = open_context(_config(args), db / "notify.db")
+        ctx = open_context(notify_config(args), db / "notify.db")
     now = time.time()
     if args.silence_command == "add":
-        starts = _time(args.start, args.tz) if args.start else now
-        ends = _time(args.end, args.tz) if args.end else starts + args.minutes * 60
+        starts = parse_time(args.start, args.tz) if args.start else now
+        ends = parse_time(args.end, args.tz) if args.end else starts + args.minutes * 60
         try:
             s = silence(ctx, args.pattern, starts, ends, args.comment, args.by, now)
         except ValueError as exc:
@@ -279,73 +241,77 @@ def _cmd_silence(args: argparse.Namespace) -> int:
     return 0
 
 
-# -- oncall ----------------------------------------------------------------------------------
-
-
-def _schedules(args: argparse.Namespace) -> tuple[NotifyConfig, list[str]]:
-    config = _config(args)
-    names = [args.schedule] if args.schedule else list(config.schedules)
-    for n in names:
-        if n not in config.schedules:
-            raise ConfigError(
-                f"no schedule named {n!r}; configured: {', '.join(config.schedules) or 'none'}"
+def _cmd_maintenance(args: argparse.Namespace) -> int:
+    adding = args.maintenance_command == "add"
+    ctx = notify_context(args, need=not adding)
+    if ctx is None:
+        if not adding:
+            return 0
+        db = data_dir(args)
+        db.mkdir(parents=True, exist_ok=True)
+        ctx = open_context(notify_config(args), db / "notify.db")
+    now, store = time.time(), MaintenanceStore(ctx.db)
+    if adding:
+        spec = {
+            "alarms": args.alarms,
+            "days": args.days,
+            "ranges": args.ranges,
+            "time_zone": args.zone,
+            "reason": args.reason or f"maintenance window {args.name}",
+        }
+        try:
+            w = store.add(args.name, spec, args.by, now)
+        except ConfigError as exc:
+            print(f"heron: {exc}", file=sys.stderr)
+            return 2
+        state = f"open until {stamp(w.ends(now))}" if w.active(now) else "closed now"
+        print(f"maintenance window {w.name!r}: {w.hours}; {', '.join(w.alarms)}; {state}")
+    elif args.maintenance_command == "remove":
+        if not store.remove(args.name):
+            print(
+                f"heron: no maintenance window {args.name!r} (those in heron.toml stay)",
+                file=sys.stderr,
             )
-    return config, names
-
-
-def _cmd_who(args: argparse.Namespace) -> int:
-    config, names = _schedules(args)
-    now = _time(args.at, args.tz)
-    if not names:
-        print("No on-call schedules are configured ([notify.oncall.NAME] in heron.toml).")
-    for n in names:
-        sched = config.schedules[n]
-        who = sched.who(now)
-        local = datetime.fromtimestamp(now, sched.zone).strftime("%a %Y-%m-%d %H:%M %Z")
-        print(f"{n}: {who.user if who else 'nobody'} ({who.source if who else 'gap'}) at {local}")
-    return 0
-
-
-def _cmd_show(args: argparse.Namespace) -> int:
-    config, names = _schedules(args)
-    now = _time(args.at, args.tz)
-    for n in names:
-        sched = config.schedules[n]
-        print(f"{n} ({sched.zone.key}):")
-        for t, on in sched.changes(now, now + args.days * 86400):
-            local = datetime.fromtimestamp(t, sched.zone).strftime("%a %Y-%m-%d %H:%M %Z")
-            print(f"  {local}  {on.user if on else '(nobody)'}  {on.source if on else ''}")
-    return 0
+            return 1
+        print(f"maintenance window {args.name!r} removed")
+    else:
+        for w, where in [(w, "heron.toml") for w in ctx.config.maintenance] + [
+            (w, "cli") for w in store.all()
+        ]:
+            state = f"OPEN until {stamp(w.ends(now))}" if w.active(now) else "closed"
+            print(
+                f"{w.name:<16} {where:<10} {state:<32} {w.hours}  {', '.join(w.alarms)}"
+                f"  ({w.reason})"
+            )
+    return 0  # fmt: skip
 
 
 def add_notify_commands(subparsers: Any) -> None:
     """Register ``heron notify ...`` and ``heron oncall ...``."""
 
-    def common(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--data-dir", help="directory for all state (default ./.heron)")
-        p.add_argument("--config", help="config file (default ./heron.toml if present)")
-        p.add_argument("--tz", help="time zone for times without an offset (default UTC)")
-        return p
-
     notify = subparsers.add_parser("notify", help="notifications: inbox, explain, dlq, simulate")
     sub = notify.add_subparsers(dest="notify_command", required=True, metavar="ACTION")
-    p = common(sub.add_parser("inbox", help="deliveries that landed in the local inbox"))
+    p = common_options(sub.add_parser("inbox", help="deliveries that landed in the local inbox"))
     p.add_argument("--limit", type=int, default=50)
     p.add_argument("--full", action="store_true", help="print each message's body")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_inbox)
-    p = common(sub.add_parser("explain", help="the route one alert took, decision by decision"))
+    p = common_options(
+        sub.add_parser("explain", help="the route one alert took, decision by decision")
+    )
     p.add_argument("what", help="alarm name, topic message id, or #delivery-id")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_explain)
     dlq = sub.add_parser("dlq", help="the dead-letter queue")
     dsub = dlq.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
-    common(dsub.add_parser("list", help="dead-lettered deliveries")).set_defaults(func=_cmd_dlq)
-    p = common(dsub.add_parser("replay", help="queue dead-lettered deliveries again"))
+    common_options(dsub.add_parser("list", help="dead-lettered deliveries")).set_defaults(
+        func=_cmd_dlq
+    )
+    p = common_options(dsub.add_parser("replay", help="queue dead-lettered deliveries again"))
     p.add_argument("ids", nargs="*", type=int)
     p.add_argument("--all", action="store_true")
     p.set_defaults(func=_cmd_dlq)
-    p = common(
+    p = common_options(
         sub.add_parser("simulate", help="who would be notified where and when (sends nothing)")
     )
     p.add_argument("--alarm", required=True)
@@ -354,11 +320,11 @@ def add_notify_commands(subparsers: Any) -> None:
     p.add_argument("--at", help="when (default now)")
     p.add_argument("--steps", type=int, default=4, help="escalation steps to show")
     p.set_defaults(func=_cmd_simulate)
-    p = common(sub.add_parser("incidents", help="open incidents (--all for every one)"))
+    p = common_options(sub.add_parser("incidents", help="open incidents (--all for every one)"))
     p.add_argument("--all", action="store_true")
     p.set_defaults(func=_cmd_incidents)
     for name, text in (("ack", "acknowledge"), ("resolve", "resolve"), ("snooze", "snooze")):
-        p = common(sub.add_parser(name, help=f"{text} an incident"))
+        p = common_options(sub.add_parser(name, help=f"{text} an incident"))
         p.add_argument("id", type=int)
         p.add_argument("--by", default="cli")
         if name == "snooze":
@@ -366,7 +332,7 @@ def add_notify_commands(subparsers: Any) -> None:
         p.set_defaults(func=_cmd_incident_action, command_name=name)
     sil = sub.add_parser("silence", help="silences and maintenance windows")
     ssub = sil.add_subparsers(dest="silence_command", required=True, metavar="ACTION")
-    p = common(ssub.add_parser("add", help="mute alarms matching a pattern"))
+    p = common_options(ssub.add_parser("add", help="mute alarms matching a pattern"))
     p.add_argument("pattern", help="alarm name or glob, e.g. 'Lambda*'")
     p.add_argument("--minutes", type=float, default=60.0)
     p.add_argument("--start", help="when it begins (a maintenance window), default now")
@@ -374,19 +340,26 @@ def add_notify_commands(subparsers: Any) -> None:
     p.add_argument("--comment", default="")
     p.add_argument("--by", default="cli")
     p.set_defaults(func=_cmd_silence)
-    common(ssub.add_parser("list", help="every silence")).set_defaults(func=_cmd_silence)
-    p = common(ssub.add_parser("expire", help="end a silence now"))
+    common_options(ssub.add_parser("list", help="every silence")).set_defaults(func=_cmd_silence)
+    p = common_options(ssub.add_parser("expire", help="end a silence now"))
     p.add_argument("id", type=int)
     p.set_defaults(func=_cmd_silence)
 
-    oncall = subparsers.add_parser("oncall", help="who is on call")
-    osub = oncall.add_subparsers(dest="oncall_command", required=True, metavar="ACTION")
-    p = common(osub.add_parser("who", help="who is on call now (or --at TIME)"))
-    p.add_argument("--at")
-    p.add_argument("--schedule")
-    p.set_defaults(func=_cmd_who)
-    p = common(osub.add_parser("show", help="who is on call and when it changes"))
-    p.add_argument("--at")
-    p.add_argument("--schedule")
-    p.add_argument("--days", type=float, default=7.0)
-    p.set_defaults(func=_cmd_show)
+    mnt = sub.add_parser("maintenance", help="recurring weekly maintenance windows")
+    msub = mnt.add_subparsers(dest="maintenance_command", required=True, metavar="ACTION")
+    p = common_options(
+        msub.add_parser("add", help="mute matching alarms every week at these times")
+    )
+    p.add_argument("name")
+    p.add_argument("--alarms", nargs="+", default=["*"], help="alarm names or globs")
+    p.add_argument("--days", nargs="+", required=True, help="e.g. sun or mon-fri")
+    p.add_argument("--ranges", nargs="+", required=True, help="e.g. 02:00-04:00")
+    p.add_argument("--zone", default="UTC", help="IANA time zone of the ranges")
+    p.add_argument("--reason", default="", help="shown in explain and the ledger")
+    p.add_argument("--by", default="cli")
+    p.set_defaults(func=_cmd_maintenance)
+    common_options(msub.add_parser("list", help="every window")).set_defaults(func=_cmd_maintenance)
+    p = common_options(msub.add_parser("remove", help="delete a window added here"))
+    p.add_argument("name")
+    p.set_defaults(func=_cmd_maintenance)
+    add_oncall_commands(subparsers)

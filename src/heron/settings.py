@@ -1,4 +1,4 @@
-"""Heron's settings: a table of documented records, resolved as flag > environment > heron.toml > default.
+"""Resolving Heron's settings (``settings_table``): flag > environment > heron.toml > default.
 
 Every setting has an environment variable ``HERON_<NAME upper-cased>`` and a key of the same
 name at the top level of ``heron.toml``. Functions are declared in ``heron.toml`` as
@@ -17,164 +17,24 @@ from pathlib import Path
 from typing import Any
 
 from heron.errors import ConfigError
+from heron.settings_table import SETTINGS, Setting
+from heron.tables.schema import parse_table_capacity
 from heron.types import FunctionSpec
 
-
-@dataclass(frozen=True, slots=True)
-class Setting:
-    """One setting: its name, type, default and the help text shown by ``heron config show``."""
-
-    name: str
-    kind: type
-    default: Any
-    help: str
-
-    @property
-    def env_var(self) -> str:
-        """The environment variable that sets it."""
-        return "HERON_" + self.name.upper()
-
-
-SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "host",
-        str,
-        "127.0.0.1",
-        "Address both ports bind to; 0.0.0.0 exposes Heron to the network.",
-    ),
-    Setting(
-        "port",
-        int,
-        8080,
-        "Application port: the HTTP API, the WebSocket API at /ws and @connections.",
-    ),
-    Setting(
-        "monitor_port",
-        int,
-        4566,
-        "Monitor port: /health, the AWS-compatible API and the dashboard.",
-    ),
-    Setting(
-        "data_dir",
-        str,
-        ".heron",
-        "Directory holding every piece of state (tables, telemetry, keys).",
-    ),
-    Setting(
-        "tables_backend",
-        str,
-        "sqlite",
-        "Table storage backend: sqlite (durable, WAL, under data_dir).",
-    ),
-    Setting(
-        "region", str, "us-east-1", "AWS region reported in ARNs, events and environment variables."
-    ),
-    Setting("account_id", str, "000000000000", "AWS account id reported in ARNs and events."),
-    Setting(
-        "account_concurrency",
-        int,
-        1000,
-        "Lambda account concurrency limit shared by all functions.",
-    ),
-    Setting(
-        "max_environments",
-        int,
-        4,
-        "Local cap on execution environments per function (0 = none, as on AWS); past it"
-        " invocations wait for a warm one instead of spawning more processes than the cores run.",
-    ),
-    Setting(
-        "environment_idle_s",
-        float,
-        300.0,
-        "Seconds an idle warm execution environment lives before it is reaped.",
-    ),
-    Setting(
-        "throttle_rate",
-        float,
-        1000.0,
-        "HTTP API stage throttling: steady-state requests per second.",
-    ),
-    Setting("throttle_burst", int, 2000, "HTTP API stage throttling: token-bucket burst size."),
-    Setting(
-        "http_timeout_s", float, 30.0, "HTTP API integration timeout in seconds (AWS maximum 30)."
-    ),
-    Setting(
-        "ws_timeout_s",
-        float,
-        29.0,
-        "WebSocket API integration timeout in seconds (AWS maximum 29).",
-    ),
-    Setting(
-        "ws_idle_timeout_s",
-        float,
-        600.0,
-        "WebSocket idle timeout: no traffic either way for this long closes the socket.",
-    ),
-    Setting(
-        "ws_max_duration_s", float, 7200.0, "WebSocket maximum connection duration in seconds."
-    ),
-    Setting(
-        "ws_new_connections_per_s", float, 500.0, "New WebSocket connections accepted per second."
-    ),
-    Setting(
-        "authorizer_cache_s",
-        float,
-        300.0,
-        "Seconds an HTTP API Lambda authorizer result is cached (0 disables).",
-    ),
-    Setting(
-        "fault_injection",
-        bool,
-        False,
-        "Honour the fault-injection request headers: x-heron-inject-latency-ms delays the"
-        " integration (at most 10 s) and x-heron-inject-error makes the handler fail; on with"
-        " `heron up --demo`.",
-    ),
-    Setting(
-        "demo_rate", float, 5.0, "Operations per second of demo traffic under `heron up --demo`."
-    ),
-    Setting(
-        "demo_incident_interval_s",
-        float,
-        1800.0,
-        "Under `heron up --demo`, stage an incident this often (Heron seconds; 0 = never): a"
-        " burst of injected handler errors (LambdaErrors goes to ALARM, then back to OK) and a"
-        " 17-minute phase of 1.5 s injected latency (HighLatency); at least 1500.",
-    ),
-    Setting(
-        "time_scale",
-        float,
-        1.0,
-        "Heron seconds per real second for the monitor (alarms, metric and log timestamps);"
-        " above 1 compresses alarm periods for demos and tests, e.g. 60 makes a 5-minute"
-        " period last 5 real seconds.",
-    ),
-    Setting(
-        "alarms_dir",
-        str,
-        "alarms",
-        "Directory of alarm JSON files (PutMetricAlarm/PutCompositeAlarm requests) loaded on"
-        " `heron up` after the seed's five alarms and the catalogue; same-named alarms replace"
-        " them. Skipped when the default directory does not exist.",
-    ),
-    Setting(
-        "alarm_catalogue",
-        bool,
-        True,
-        "Load Heron's alarm catalogue (a threshold alarm for every threshold in the seed, plus"
-        " log-pattern metric filters) on `heron up`.",
-    ),
-    Setting(
-        "alarm_ok_notifications",
-        bool,
-        True,
-        "Alarm files whose alarms name AlarmActions but no OKActions also notify those topics"
-        " on the way back to OK (false loads them strictly verbatim).",
-    ),
-)
+# The table is part of this module's interface (``heron config show`` and the docs test read it).
+__all__ = [
+    "MIN_INCIDENT_INTERVAL_S",
+    "SETTINGS",
+    "TABLES_BACKENDS",
+    "ResolvedSettings",
+    "Setting",
+    "load_settings",
+    "merge_functions",
+]
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+#: The table backends ``heron up`` runs on (the memory backend is for tests: one process only).
+TABLES_BACKENDS = ("sqlite", "dynamodb")
 #: The shortest demo incident cycle: error burst, recovery, 17-minute latency phase, recovery.
 MIN_INCIDENT_INTERVAL_S = 1500.0
 _FUNCTION_FIELDS = {
@@ -309,8 +169,19 @@ def load_settings(
             f"demo_incident_interval_s must be 0 (no incidents) or at least "
             f"{MIN_INCIDENT_INTERVAL_S:g} (an incident lasts that long), got {interval!r}"
         )
-    if values["tables_backend"] != "sqlite":
-        raise ConfigError(f"tables_backend must be sqlite, got {values['tables_backend']!r}")
+    if values["tables_backend"] not in TABLES_BACKENDS:
+        raise ConfigError(
+            f"tables_backend must be one of {', '.join(TABLES_BACKENDS)}, "
+            f"got {values['tables_backend']!r}"
+        )
+    if values["dynamodb_retry_mode"] not in ("standard", "adaptive"):
+        raise ConfigError(
+            "dynamodb_retry_mode must be standard or adaptive, "
+            f"got {values['dynamodb_retry_mode']!r}"
+        )
+    if values["dynamodb_max_attempts"] < 1:
+        raise ConfigError("dynamodb_max_attempts must be at least 1")
+    parse_table_capacity(str(values["table_capacity"]))
     return ResolvedSettings(
         values, sources, merge_functions(default_functions, declared), notify=notify
     )

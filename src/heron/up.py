@@ -20,6 +20,7 @@ from heron.monitor.app import Readiness, create_monitor_app
 from heron.monitor.service import Monitor
 from heron.monitor.timescale import ScaledClock, TimeScaledSink, make_clock
 from heron.settings import ResolvedSettings
+from heron.tables.provisioned_metrics import publish_provisioned_capacity
 from heron.telemetry.sink import MemorySink
 from heron.types import Event, FunctionSpec
 
@@ -35,7 +36,13 @@ def function_environment(
     """The HERON_* variables every execution environment gets (the runtime adds Lambda's own)."""
     data_dir = settings.data_dir.resolve()
     pythonpath = os.pathsep.join(p for p in (os.getcwd(), os.environ.get("PYTHONPATH", "")) if p)
-    return {
+    tables: dict[str, str] = {}
+    if settings["tables_backend"] == "dynamodb":
+        from heron.tables.dynamodb_client import DynamoConfig, child_environment
+
+        # Like Lambda, each function gets the endpoint and resolved keys in its environment.
+        tables = child_environment(DynamoConfig.from_settings(settings.values))
+    return tables | {
         "HERON_DATA_DIR": str(data_dir),
         "HERON_TABLES_BACKEND": str(settings["tables_backend"]),
         "HERON_CONNECTIONS_ENDPOINT": f"http://127.0.0.1:{settings['port']}",
@@ -44,6 +51,8 @@ def function_environment(
         "AWS_DEFAULT_REGION": str(settings["region"]),
         "PYTHONPATH": pythonpath,
         "HERON_FAULT_INJECTION": "1" if fault_injection else "0",
+        # Functions open the tables themselves and must throttle at the same capacity.
+        "HERON_TABLE_CAPACITY": str(settings["table_capacity"]),
     }
 
 
@@ -67,12 +76,25 @@ def invoke_once(settings: ResolvedSettings, function: str, event: Event) -> int:
     return run_invoke(spec, event, env, sink=MemorySink())
 
 
+def table_schemas(settings: ResolvedSettings) -> Any:
+    """The four table schemas: names from the environment, capacity from ``table_capacity``."""
+    from heron.tables.schema import schemas_with_capacity
+
+    return schemas_with_capacity(str(settings["table_capacity"]))
+
+
 def _prepare_tables(settings: ResolvedSettings) -> Any:
     from heron.tables import open_database
-    from heron.tables.schema import schemas_from_env
 
+    if settings["tables_backend"] == "dynamodb":
+        from heron.tables.dynamodb_admin import open_for_service
+
+        def progress(line: str) -> None:
+            print(f"heron: {line}", file=sys.stderr, flush=True)
+
+        return open_for_service(settings.values, table_schemas(settings), progress)
     return open_database(
-        str(settings["tables_backend"]), settings.data_dir.resolve(), schemas_from_env()
+        str(settings["tables_backend"]), settings.data_dir.resolve(), table_schemas(settings)
     )
 
 
@@ -125,7 +147,8 @@ async def run_up(
         clock=clock,
         time_scale=scale,
         signature_clock=time.time,  # signatures are checked against real time, whatever the scale
-        notify=settings.notify,
+        # Links and SubscribeURLs point at the monitor port unless [notify] public_url says so.
+        notify={"public_url": f"http://127.0.0.1:{monitor_port}", **settings.notify},
     )
     try:
         alarm_report = await asyncio.to_thread(load_alarms, settings, monitor)
@@ -173,9 +196,15 @@ async def run_up(
         asyncio.create_task(monitor.run_housekeeping(stop)),
         asyncio.create_task(monitor.scheduler.run(stop)),
         asyncio.create_task(monitor.notifier.run(stop)),
+        asyncio.create_task(
+            publish_provisioned_capacity(table_schemas(settings), sink, time.time, stop)
+        ),
     ]
     if demo:
-        from heron.load.demo import run_demo
+        from heron.load.demo import announce_phase, demo_banner, run_demo
+
+        if announce:
+            print(demo_banner(float(settings["demo_incident_interval_s"]), scale), file=sys.stderr)
 
         tasks.append(
             asyncio.create_task(
@@ -185,6 +214,7 @@ async def run_up(
                     rate=float(settings["demo_rate"]),
                     incident_interval_s=float(settings["demo_incident_interval_s"]),
                     time_scale=scale,
+                    announce=announce_phase if announce else None,
                 )
             )
         )
@@ -205,7 +235,8 @@ async def run_up(
 
 
 def public_notify_routes(monitor: Monitor) -> list[Any]:
-    """The notify routes that must answer without credentials: SNS's unsigned SubscribeURL.
+    """The notify routes that must answer without credentials: SNS's unsigned SubscribeURL and
+    the signed incident links (GET shows a confirmation page, POST acts).
 
     The incident and inbox routes stay unmounted until they sit behind the dashboard's login;
     the CLI reaches the same data through ``heron notify``.
@@ -215,7 +246,9 @@ def public_notify_routes(monitor: Monitor) -> list[Any]:
     notifier = getattr(monitor, "notifier", None)
     if notifier is None:
         return []
-    return [r for r in notify_routes(notifier.ctx, monitor.clock) if r.path == "/notify/confirm"]
+    # SNS's Subscribe/UnsubscribeURL (unguessable tokens/ARNs) and signed links: no login needed.
+    public = ("/notify/confirm", "/notify/unsubscribe", "/notify/link/{id}/{action}")
+    return [r for r in notify_routes(notifier.ctx, monitor.clock) if r.path in public]
 
 
 def _dashboard(settings: ResolvedSettings, monitor: Monitor) -> Any:
@@ -230,25 +263,28 @@ def _dashboard(settings: ResolvedSettings, monitor: Monitor) -> Any:
     alarms = getattr(monitor, "alarms", None)
     if not callable(getattr(alarms, "snapshot", None)):
         alarms = None
-    return Dashboard(
+    dashboard = Dashboard(
         metrics=monitor.metrics,
         logs=monitor.logs,
         credentials=monitor.credentials,
         config=config,
         alarms=alarms,
+        notify=getattr(getattr(monitor, "notifier", None), "ctx", None),
         clock=monitor.clock,
     )
+    # The History page prices usage and forecasts against the configured limits.
+    dashboard.history.configure_from_settings(settings, catalogue_target(settings).tables)
+    return dashboard
 
 
 def catalogue_target(settings: ResolvedSettings) -> Any:
     """The alarm catalogue's target: the declared functions, the tables, API ids and limits."""
     from heron.monitor.alarms.catalogue import TableTarget, Target
-    from heron.tables.schema import schemas_from_env
 
     gateway = gateway_config(settings, "unused")  # only its API ids and stage are read
     return Target(
         functions=tuple(settings.functions),
-        tables=tuple(TableTarget(t.name, t.provisioned) for t in schemas_from_env()),
+        tables=tuple(TableTarget(t.name, t.provisioned) for t in table_schemas(settings)),
         http_api_id=gateway.http_api_id,
         ws_api_id=gateway.ws_api_id,
         ws_stage=gateway.ws_stage,
@@ -327,7 +363,26 @@ def _announce(settings: ResolvedSettings, data_dir: Path, monitor: Monitor) -> N
         f"heron:   AWS_SHARED_CREDENTIALS_FILE={credentials} AWS_PROFILE=heron \\\n"
         f"heron:     aws --endpoint-url http://{host}:{mport} cloudwatch list-metrics\n"
         f"heron: data directory   {data_dir}\n"
+        f"{notify_banner(settings, monitor)}\n"
         f"heron: {len(settings.functions)} functions; press Ctrl-C to stop",
         file=sys.stderr,
         flush=True,
+    )
+
+
+def notify_banner(settings: ResolvedSettings, monitor: Monitor) -> str:
+    """Where alarm notifications go and the commands that show them, for the start-up banner."""
+    config = monitor.notifier.config
+    routes = []
+    for topic in ("alerts", "warnings"):
+        route = config.route(topic)
+        hours = config.hours.get(route.window) if route.window else None
+        when = f" ({route.window} hours: {hours})" if hours else ""
+        routes.append(f"{topic} -> {', '.join(route.channels)}{when}")
+    # The CLI finds the data directory the same way `heron up` did unless it was given here.
+    where = "" if settings.sources["data_dir"] == "default" else f" --data-dir {settings.data_dir}"
+    return (
+        f"heron: notifications    {'; '.join(routes)}\n"
+        f"heron:   heron notify inbox{where}   (what landed in the local inbox, what waits)\n"
+        f"heron:   heron notify explain ALARM{where}   (the route one alert took, and why)"
     )

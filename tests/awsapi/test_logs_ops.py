@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from heron.awsapi.errors import AwsError
-from heron.awsapi.logs_ops import Handler, logs_operations
+from heron.awsapi.logs_ops import logs_operations
+from heron.awsapi.logs_requests import Handler
 from heron.monitor.logs.store import LogStore
 
 NOW_S = 1_800_000_000.0

@@ -68,7 +68,7 @@ def test_list_topics_pages_by_one_hundred(sns: Any) -> None:
     assert sorted(arns) == arns
 
 
-def test_subscribe_confirms_at_once_and_lists(sns: Any) -> None:
+def test_subscribe_confirms_email_at_once_https_after_handshake_and_lists(sns: Any) -> None:
     topic = sns.create_topic(Name="subs")["TopicArn"]
     email = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
     hook = sns.subscribe(
@@ -76,6 +76,11 @@ def test_subscribe_confirms_at_once_and_lists(sns: Any) -> None:
         ReturnSubscriptionArn=True,
     )  # fmt: skip
     assert email["SubscriptionArn"].startswith(topic + ":")
+    assert hook["SubscriptionArn"].startswith(topic + ":")  # ReturnSubscriptionArn=True
+    pending = sns.subscribe(
+        TopicArn=topic, Protocol="https", Endpoint="https://hooks.example.com/x"
+    )
+    assert pending["SubscriptionArn"] == "pending confirmation"
     again = sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="ops@example.com")
     assert again["SubscriptionArn"] == email["SubscriptionArn"]
     subs = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
@@ -88,7 +93,7 @@ def test_subscribe_confirms_at_once_and_lists(sns: Any) -> None:
             "TopicArn": topic,
         },
         {
-            "SubscriptionArn": hook["SubscriptionArn"],
+            "SubscriptionArn": "PendingConfirmation",  # until the endpoint confirms (as on AWS)
             "Owner": ACCOUNT,
             "Protocol": "https",
             "Endpoint": "https://hooks.example.com/x",

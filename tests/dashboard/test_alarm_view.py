@@ -16,6 +16,8 @@ def alarm(name: str, state: str, dims: dict[str, str] | None = None) -> dict[str
         "StateValue": state,
         "StateReason": f"{name} reason",
         "StateTransitionedTimestamp": 1_800_000_000.5,
+        "Namespace": "AWS/Lambda",
+        "MetricName": "Errors",
         "Dimensions": [{"Name": k, "Value": v} for k, v in (dims or {}).items()],
     }
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from heron.settings import SETTINGS
+from heron.settings_table import SETTINGS
 
 from .conftest import Heron
 

@@ -38,4 +38,4 @@ LIMITED = TableSchema(
     burst_seconds=2.0,
 )
 SCHEMAS = (*default_schemas(), SCORES, LIMITED)
-BACKENDS = ("memory", "sqlite")
+BACKENDS = ("memory", "sqlite", "dynamodb")

@@ -1,4 +1,4 @@
-"""CloudWatch alarm operations: Put/Describe/Delete alarms, history, state, actions and tags.
+"""CloudWatch alarm write operations: Put/Delete alarms, state, actions and tags.
 
 Each handler takes the decoded request (botocore input shape; timestamps as epoch seconds) and
 returns the output shape, raising AwsError with CloudWatch's awsQueryCompatible codes (``code``
@@ -8,102 +8,32 @@ are stored with state kept across updates, evaluated at once after a Put, and ev
 visible to the scheduler. Real CloudWatch accepts an action naming an SNS topic that does not
 exist (only the console warns); Heron refuses it with InvalidParameterValue, since such an alarm
 pages nobody, and the seed's ``region``/``account`` placeholders are resolved before the check.
+The Describe operations live in ``alarm_describe``; ``alarm_operations`` registers both.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from heron.awsapi.errors import AwsError, constraint, invalid, missing, validation_error
-from heron.monitor.alarms import validate_fields
-from heron.monitor.alarms.scheduler import AlarmScheduler, alarm_children
-from heron.monitor.alarms.store import (
-    ACTION_KEYS,
-    AlarmStore,
-    HistoryQuery,
-    normalize_action_arns,
+from heron.awsapi.alarm_describe import AlarmDescriptions
+from heron.awsapi.alarm_requests import (
+    STATES,
+    alarm_names,
+    check_enum,
+    resource_not_found,
+    safe_children,
 )
+from heron.awsapi.errors import AwsError, constraint, missing, validation_error
+from heron.monitor.alarms import validate_fields
+from heron.monitor.alarms.scheduler import AlarmScheduler
+from heron.monitor.alarms.store import ACTION_KEYS, AlarmStore, normalize_action_arns
 from heron.monitor.notify.topics import TopicStore
 from heron.types import Clock
 
-log = logging.getLogger(__name__)
-
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
-
-_STATES = ("INSUFFICIENT_DATA", "ALARM", "OK")  # the order AWS's enum message lists them in
-_TYPES = ("CompositeAlarm", "MetricAlarm", "LogAlarm")
-_HISTORY_TYPES = (
-    "ConfigurationUpdate",
-    "StateUpdate",
-    "Action",
-    "AlarmContributorStateUpdate",
-    "AlarmContributorAction",
-)
-_DESCRIBE_PAGE = 50
-_HISTORY_PAGE = 100
 _MAX_TAGS = 50
-#: Members ChildrenOfAlarmName / ParentsOfAlarmName leave in each returned alarm.
-_CHILD_KEYS = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp")
-_PARENT_KEYS = ("AlarmName", "AlarmArn")
-
-
-def resource_not_found(message: str = "") -> AwsError:
-    """CloudWatch's ResourceNotFound (HTTP 404) for an unknown alarm."""
-    return AwsError("ResourceNotFound", message, status=404, query_code="ResourceNotFound")
-
-
-def invalid_next_token() -> AwsError:
-    """CloudWatch's InvalidNextToken."""
-    return AwsError(
-        "InvalidNextToken",
-        "The service cannot find the specified token.",
-        query_code="InvalidNextToken",
-    )
-
-
-def _enum(value: Any, path: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise constraint(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must satisfy enum value set: [{', '.join(allowed)}]"
-        )
-
-
-def _max_records(value: Any, default: int) -> int:
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise constraint(
-            f"Value '{value}' at 'maxRecords' failed to satisfy constraint: "
-            "Member must have value between 1 and 100"
-        )
-    return value
-
-
-def _token(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode()
-
-
-def _untoken(token: Any) -> str:
-    try:
-        return base64.urlsafe_b64decode(str(token).encode()).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise invalid_next_token() from exc
-
-
-def _names(request: Mapping[str, Any], member: str = "AlarmNames") -> list[str]:
-    names = list(request.get(member) or [])
-    if len(names) > 100:
-        raise constraint(
-            f"Value '[{', '.join(names)}]' at '{member[0].lower() + member[1:]}' failed to "
-            "satisfy constraint: Member must have length less than or equal to 100"
-        )
-    return names
 
 
 def _normalize_request(request: dict[str, Any], region: str, account_id: str) -> dict[str, Any]:
@@ -204,156 +134,11 @@ class _AlarmOps:
                         query_code="InvalidParameterValue",
                     )
 
-    # -- Describe --------------------------------------------------------------------------
-
-    def describe_alarms(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Alarms matching the filters, by name, MaxRecords (default 50) per page."""
-        limit = _max_records(request.get("MaxRecords"), _DESCRIBE_PAGE)
-        types = list(request.get("AlarmTypes") or [])
-        for i, kind in enumerate(types, 1):
-            _enum(kind, f"alarmTypes.{i}.member", _TYPES)
-        state = request.get("StateValue")
-        if state is not None:
-            _enum(state, "stateValue", _STATES)
-        names = _names(request)
-        children_of, parents_of = (
-            request.get("ChildrenOfAlarmName"),
-            request.get("ParentsOfAlarmName"),
-        )
-        if children_of is not None or parents_of is not None:
-            alarms, keys = self._relatives(request, children_of, parents_of)
-            wanted = set(types) or {"MetricAlarm", "CompositeAlarm"}
-        else:
-            alarms = self.store.alarms(names or None)
-            keys = None
-            wanted = set(types) or {"MetricAlarm"}
-            prefix, action = request.get("AlarmNamePrefix"), request.get("ActionPrefix")
-            if prefix is not None:
-                alarms = [a for a in alarms if a["AlarmName"].startswith(prefix)]
-            if state is not None:
-                alarms = [a for a in alarms if a["StateValue"] == state]
-            if action is not None:
-                alarms = [
-                    a
-                    for a in alarms
-                    if any(arn.startswith(action) for k in ACTION_KEYS for arn in a.get(k) or [])
-                ]
-        alarms = [a for a in alarms if _kind(a) in wanted]
-        if request.get("NextToken"):
-            after = _untoken(request["NextToken"])
-            alarms = [a for a in alarms if a["AlarmName"] > after]
-        page = alarms[:limit]
-        out: dict[str, Any] = {"MetricAlarms": [], "CompositeAlarms": []}
-        for alarm in page:
-            shown = {k: alarm[k] for k in keys if k in alarm} if keys else alarm
-            out["CompositeAlarms" if "AlarmRule" in alarm else "MetricAlarms"].append(shown)
-        if len(alarms) > limit:
-            out["NextToken"] = _token(page[-1]["AlarmName"])
-        return out
-
-    def _relatives(
-        self, request: Mapping[str, Any], children_of: Any, parents_of: Any
-    ) -> tuple[list[dict[str, Any]], tuple[str, ...]]:
-        allowed = {
-            "ChildrenOfAlarmName",
-            "ParentsOfAlarmName",
-            "MaxRecords",
-            "NextToken",
-            "AlarmTypes",
-        }
-        extra = sorted(k for k in request if k not in allowed)
-        if extra or (children_of is not None and parents_of is not None):
-            # [Inferred] wording; AWS documents that no other parameter may be combined.
-            raise combination_error(
-                "If ChildrenOfAlarmName or ParentsOfAlarmName is specified, only MaxRecords "
-                "and NextToken may be specified with it."
-            )
-        if children_of is not None:
-            parent = self.store.get(str(children_of))
-            if parent is None or "AlarmRule" not in parent:
-                return [], _CHILD_KEYS
-            return self.store.alarms(alarm_children(parent)), _CHILD_KEYS
-        parents = []
-        for alarm in self.store.alarms():
-            if "AlarmRule" in alarm and str(parents_of) in _safe_children(alarm):
-                parents.append(alarm)
-        return parents, _PARENT_KEYS
-
-    def describe_alarms_for_metric(self, request: dict[str, Any]) -> dict[str, Any]:
-        """Metric alarms watching the given metric (optionally narrowed by stat/period/unit)."""
-        for member in ("MetricName", "Namespace"):
-            if not request.get(member):
-                raise missing(member)
-        dims = sorted((d["Name"], d["Value"]) for d in request.get("Dimensions") or [])
-        found = []
-        for alarm in self.store.alarms():
-            if "AlarmRule" in alarm or "Metrics" in alarm:
-                continue
-            if (alarm.get("Namespace"), alarm.get("MetricName")) != (
-                request["Namespace"],
-                request["MetricName"],
-            ):
-                continue
-            if "Dimensions" in request and dims != sorted(
-                (d["Name"], d["Value"]) for d in alarm.get("Dimensions") or []
-            ):
-                continue
-            if any(
-                member in request and alarm.get(member) != request[member]
-                for member in ("Statistic", "ExtendedStatistic", "Period", "Unit")
-            ):
-                continue
-            found.append(alarm)
-        return {"MetricAlarms": found}
-
-    def describe_alarm_history(self, request: dict[str, Any]) -> dict[str, Any]:
-        """History items, newest first by default, MaxRecords (default 100) per page."""
-        limit = _max_records(request.get("MaxRecords"), _HISTORY_PAGE)
-        types = list(request.get("AlarmTypes") or ["MetricAlarm"])
-        for i, kind in enumerate(types, 1):
-            _enum(kind, f"alarmTypes.{i}.member", _TYPES)
-        kind = request.get("HistoryItemType")
-        if kind is not None:
-            _enum(kind, "historyItemType", _HISTORY_TYPES)
-        scan = request.get("ScanBy", "TimestampDescending")
-        _enum(scan, "scanBy", ("TimestampDescending", "TimestampAscending"))
-        start, end = request.get("StartDate"), request.get("EndDate")
-        if start is not None and end is not None and float(start) > float(end):
-            raise invalid(
-                "The parameter StartDate must be less than or equal to the parameter EndDate."
-            )
-        after = None
-        if request.get("NextToken"):
-            raw = _untoken(request["NextToken"])
-            try:
-                ts, ident = raw.split("/", 1)
-                after = (float(ts), int(ident))
-            except ValueError as exc:
-                raise invalid_next_token() from exc
-        found = self.store.history(
-            HistoryQuery(
-                name=request.get("AlarmName"),
-                types=frozenset(types),
-                kind=kind,
-                start=float(start) if start is not None else None,
-                end=float(end) if end is not None else None,
-                ascending=scan == "TimestampAscending",
-                after=after,
-                limit=limit + 1,
-            )
-        )
-        page = found[:limit]
-        out: dict[str, Any] = {"AlarmHistoryItems": [item for _, item in page]}
-        if len(found) > limit:
-            last_id, last = page[-1]
-            out["NextToken"] = _token(f"{last['Timestamp']!r}/{last_id}")
-        return out
-
     # -- Delete / state / actions ----------------------------------------------------------
 
     def delete_alarms(self, request: dict[str, Any]) -> dict[str, Any]:
         """Delete alarms: all or nothing; refused while a composite alarm depends on one."""
-        names = list(dict.fromkeys(_names(request)))
+        names = list(dict.fromkeys(alarm_names(request)))
         existing = {a["AlarmName"]: a for a in self.store.alarms(names)}
         unknown = [n for n in names if n not in existing]
         if unknown:
@@ -362,7 +147,7 @@ class _AlarmOps:
         blocked: list[str] = []
         for alarm in self.store.alarms():
             if "AlarmRule" in alarm and alarm["AlarmName"] not in deleting:
-                blocked.extend(c for c in _safe_children(alarm) if c in deleting)
+                blocked.extend(c for c in safe_children(alarm) if c in deleting)
         if blocked:
             shown = ",".join(dict.fromkeys(blocked))
             pronoun = "them" if len(set(blocked)) > 1 else "it"
@@ -380,7 +165,7 @@ class _AlarmOps:
         state = request.get("StateValue")
         if state is None:
             raise missing("StateValue")
-        _enum(state, "stateValue", _STATES)
+        check_enum(state, "stateValue", STATES)
         reason = request.get("StateReason")
         if reason is None:
             raise missing("StateReason")
@@ -411,12 +196,12 @@ class _AlarmOps:
 
     def enable_alarm_actions(self, request: dict[str, Any]) -> dict[str, Any]:
         """Turn actions on (unknown names are ignored, as on AWS)."""
-        self.store.set_actions_enabled(_names(request), True)
+        self.store.set_actions_enabled(alarm_names(request), True)
         return {}
 
     def disable_alarm_actions(self, request: dict[str, Any]) -> dict[str, Any]:
         """Turn actions off: states still change, no actions run, none are replayed later."""
-        self.store.set_actions_enabled(_names(request), False)
+        self.store.set_actions_enabled(alarm_names(request), False)
         return {}
 
     # -- Tags ------------------------------------------------------------------------------
@@ -460,25 +245,6 @@ class _AlarmOps:
         return {"Tags": self.store.tags(self._alarm_arn(request))}
 
 
-def combination_error(message: str) -> AwsError:
-    """CloudWatch's InvalidParameterCombination."""
-    return AwsError(
-        "InvalidParameterCombinationException", message, query_code="InvalidParameterCombination"
-    )
-
-
-def _kind(alarm: Mapping[str, Any]) -> str:
-    return "CompositeAlarm" if "AlarmRule" in alarm else "MetricAlarm"
-
-
-def _safe_children(alarm: Mapping[str, Any]) -> list[str]:
-    try:
-        return alarm_children(alarm)
-    except Exception:  # a rule that cannot be read references nothing we can name
-        log.exception("cannot parse the rule of composite alarm %s", alarm.get("AlarmName"))
-        return []
-
-
 def alarm_operations(
     store: AlarmStore,
     scheduler: AlarmScheduler,
@@ -490,12 +256,13 @@ def alarm_operations(
 ) -> dict[str, Handler]:
     """CloudWatch's alarm operations keyed by name (merge into the ``cloudwatch`` service)."""
     ops = _AlarmOps(store, scheduler, topics, clock, region, account_id)
+    reads = AlarmDescriptions(store)
     return {
         "PutMetricAlarm": ops.put_metric_alarm,
         "PutCompositeAlarm": ops.put_composite_alarm,
-        "DescribeAlarms": ops.describe_alarms,
-        "DescribeAlarmsForMetric": ops.describe_alarms_for_metric,
-        "DescribeAlarmHistory": ops.describe_alarm_history,
+        "DescribeAlarms": reads.describe_alarms,
+        "DescribeAlarmsForMetric": reads.describe_alarms_for_metric,
+        "DescribeAlarmHistory": reads.describe_alarm_history,
         "DeleteAlarms": ops.delete_alarms,
         "SetAlarmState": ops.set_alarm_state,
         "EnableAlarmActions": ops.enable_alarm_actions,

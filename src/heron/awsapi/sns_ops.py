@@ -1,9 +1,11 @@
-"""A minimal SNS: CreateTopic, DeleteTopic, GetTopicAttributes, ListTopics, Subscribe,
-ListSubscriptionsByTopic and Publish over the topic store.
+"""A minimal SNS over the topic store: topics (CreateTopic, DeleteTopic, GetTopicAttributes,
+ListTopics), subscriptions (Subscribe, ConfirmSubscription, Unsubscribe, ListSubscriptions,
+ListSubscriptionsByTopic, Get/SetSubscriptionAttributes) and Publish.
 
 Errors use SNS's Query codes and its terse messages (``Invalid parameter: TopicArn``,
-``Topic does not exist``). Subscriptions are confirmed at once (AWS leaves http/https/email
-subscriptions pending until the endpoint confirms; there is nobody to confirm locally).
+``Topic does not exist``). As on AWS, http/https subscriptions stay pending (Subscribe answers
+``pending confirmation``) until the endpoint confirms with the token the notifier POSTs to it;
+email, email-json and Heron's ``slack`` (an incoming-webhook URL) are confirmed at once.
 """
 
 from __future__ import annotations
@@ -15,7 +17,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from heron.awsapi.errors import AwsError
-from heron.monitor.notify.topics import PROTOCOLS, TopicConflict, TopicNotFound, TopicStore
+from heron.monitor.notify.topics import (
+    PROTOCOLS,
+    Subscription,
+    TopicConflict,
+    TopicNotFound,
+    TopicStore,
+)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -108,35 +116,81 @@ class _Sns:
         if not isinstance(endpoint, str) or not _endpoint_ok(protocol, endpoint):
             raise invalid_parameter(_ENDPOINT_ERRORS.get(protocol, "Endpoint"))
         attributes = {str(k): str(v) for k, v in (request.get("Attributes") or {}).items()}
+        for name, value in attributes.items():
+            _check_attribute(protocol, name, value)
         try:
-            return {"SubscriptionArn": self.topics.subscribe(arn, protocol, endpoint, attributes)}
+            sub_arn = self.topics.subscribe(arn, protocol, endpoint, attributes)
         except TopicNotFound:
             raise not_found("Topic does not exist") from None
+        sub = self.topics.subscription(sub_arn)
+        if sub is not None and sub.pending and not request.get("ReturnSubscriptionArn"):
+            return {"SubscriptionArn": "pending confirmation"}
+        return {"SubscriptionArn": sub_arn}
+
+    def confirm_subscription(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Confirm a pending subscription with the token its endpoint received."""
+        arn = self._topic_arn(request)
+        token = request.get("Token")
+        if not isinstance(token, str) or not token:
+            raise invalid_parameter("Token")
+        if not self.topics.exists(arn):
+            raise not_found("Topic does not exist")
+        sub_arn = self.topics.confirm_subscription(arn, token)
+        if sub_arn is None:
+            raise invalid_parameter("Token")
+        return {"SubscriptionArn": sub_arn}
+
+    def _subscription(self, request: Mapping[str, Any]) -> Subscription:
+        arn = request.get("SubscriptionArn")
+        if not isinstance(arn, str) or not arn.startswith("arn:aws:sns:") or arn.count(":") != 6:
+            raise invalid_parameter("SubscriptionArn")
+        sub = self.topics.subscription(arn)
+        if sub is None:
+            raise not_found("Subscription does not exist")
+        return sub
+
+    def unsubscribe(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Delete a subscription; queued deliveries to it are dropped."""
+        self.topics.unsubscribe(self._subscription(request).arn)
+        return {}
+
+    def list_subscriptions(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Every subscription, 100 per page."""
+        return _sub_page(self.topics.all_subscriptions(), request.get("NextToken"))
+
+    def get_subscription_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The subscription's attributes, as SNS names them."""
+        sub = self._subscription(request)
+        return {
+            "Attributes": {
+                "SubscriptionArn": sub.arn,
+                "TopicArn": sub.topic_arn,
+                "Owner": sub.owner,
+                "Protocol": sub.protocol,
+                "Endpoint": sub.endpoint,
+                "PendingConfirmation": str(sub.pending).lower(),
+                "ConfirmationWasAuthenticated": "false",
+                "RawMessageDelivery": "false",
+                **dict(sub.attributes),
+            }
+        }
+
+    def set_subscription_attributes(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Set RawMessageDelivery (the one attribute Heron's delivery honours)."""
+        sub = self._subscription(request)
+        name, value = request.get("AttributeName"), request.get("AttributeValue", "")
+        _check_attribute(sub.protocol, str(name), str(value))
+        self.topics.set_subscription_attribute(sub.arn, str(name), str(value).lower())
+        return {}
 
     def list_subscriptions_by_topic(self, request: dict[str, Any]) -> dict[str, Any]:
         """The topic's subscriptions, 100 per page."""
         arn = self._topic_arn(request)
-        offset = _page_offset(request.get("NextToken"))
         try:
             subs = self.topics.subscriptions(arn)
         except TopicNotFound:
             raise not_found("Topic does not exist") from None
-        page = subs[offset : offset + _PAGE]
-        out: dict[str, Any] = {
-            "Subscriptions": [
-                {
-                    "SubscriptionArn": s.arn,
-                    "Owner": s.owner,
-                    "Protocol": s.protocol,
-                    "Endpoint": s.endpoint,
-                    "TopicArn": s.topic_arn,
-                }
-                for s in page
-            ]
-        }
-        if offset + _PAGE < len(subs):
-            out["NextToken"] = _page_token(offset + _PAGE)
-        return out
+        return _sub_page(subs, request.get("NextToken"))
 
     def publish(self, request: dict[str, Any]) -> dict[str, Any]:
         """Store a message in the topic's outbox; its MessageId."""
@@ -168,11 +222,52 @@ class _Sns:
         return {"MessageId": message_id}
 
 
+def _sub_page(subs: list[Subscription], token: Any) -> dict[str, Any]:
+    """One page of subscriptions; pending ones show ``PendingConfirmation`` as on AWS."""
+    offset = _page_offset(token)
+    out: dict[str, Any] = {
+        "Subscriptions": [
+            {
+                "SubscriptionArn": "PendingConfirmation" if s.pending else s.arn,
+                "Owner": s.owner,
+                "Protocol": s.protocol,
+                "Endpoint": s.endpoint,
+                "TopicArn": s.topic_arn,
+            }
+            for s in subs[offset : offset + _PAGE]
+        ]
+    }
+    if offset + _PAGE < len(subs):
+        out["NextToken"] = _page_token(offset + _PAGE)
+    return out
+
+
+#: Subscription attributes Heron stores; RawMessageDelivery applies to http/https (and sqs).
+_SETTABLE = ("RawMessageDelivery",)
+
+
+def _check_attribute(protocol: str, name: str, value: str) -> None:
+    if name not in _SETTABLE:
+        raise invalid_parameter(f"AttributeName Reason: Heron supports only {', '.join(_SETTABLE)}")
+    if protocol not in ("http", "https", "sqs"):
+        raise invalid_parameter(
+            f"Attributes Reason: Delivery protocol [{protocol}] does not support raw message "
+            "delivery."
+        )
+    if value.lower() not in ("true", "false"):
+        raise invalid_parameter(
+            "Attributes Reason: RawMessageDelivery: Invalid value ["
+            + value
+            + "]. Must be true or false."
+        )
+
+
 _ENDPOINT_ERRORS = {
     "email": "Email address",
     "email-json": "Email address",
     "sqs": "SQS endpoint ARN",
     "lambda": "Lambda endpoint ARN",
+    "slack": "Slack incoming-webhook URL (https://...)",
 }
 
 
@@ -181,6 +276,8 @@ def _endpoint_ok(protocol: str, endpoint: str) -> bool:
         return bool(_EMAIL.match(endpoint))
     if protocol in ("http", "https"):
         return endpoint.lower().startswith(f"{protocol}://") and len(endpoint) > len(protocol) + 3
+    if protocol == "slack":  # like heron.toml's slack channels: http(s)
+        return endpoint.lower().startswith(("https://", "http://")) and "." in endpoint
     if protocol == "sqs":
         return endpoint.startswith("arn:aws:sqs:") and endpoint.count(":") == 5
     if protocol == "lambda":
@@ -224,5 +321,10 @@ def sns_operations(topics: TopicStore, *, region: str, account_id: str) -> dict[
         "ListTopics": ops.list_topics,
         "Subscribe": ops.subscribe,
         "ListSubscriptionsByTopic": ops.list_subscriptions_by_topic,
+        "ConfirmSubscription": ops.confirm_subscription,
+        "Unsubscribe": ops.unsubscribe,
+        "ListSubscriptions": ops.list_subscriptions,
+        "GetSubscriptionAttributes": ops.get_subscription_attributes,
+        "SetSubscriptionAttributes": ops.set_subscription_attributes,
         "Publish": ops.publish,
     }

@@ -1,6 +1,6 @@
 """The alarm list and the alarms' effect on the tiles (pure functions over DescribeAlarms dicts).
 
-A metric alarm whose dimensions name one of the dashboard's resources (``FunctionName``,
+A metric alarm whose dimensions (or its metric math's) name one of the dashboard's resources (``FunctionName``,
 ``TableName`` or ``ApiId``) turns that resource's tile red while it is in ALARM; dimensionless
 alarms (the seed's account-wide ones) only appear in the list.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from heron.dashboard.alarm_detail import watched_metrics
 from heron.dashboard.layout import DashboardConfig
 
 ALARM_ORDER = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
@@ -47,8 +48,15 @@ def alarm_summary(alarms: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def tile_for_alarm(alarm: dict[str, Any], config: DashboardConfig) -> str | None:
-    """The tile id a metric alarm watches, from its dimensions (None when it names none)."""
-    dims = {str(d.get("Name")): str(d.get("Value")) for d in alarm.get("Dimensions") or []}
+    """The tile id a metric alarm watches, from its (or its metric math's) dimensions."""
+    for watched in watched_metrics(alarm):
+        tile = _tile_for_dims(dict(watched.dims), config)
+        if tile is not None:
+            return tile
+    return None
+
+
+def _tile_for_dims(dims: dict[str, str], config: DashboardConfig) -> str | None:
     if "FunctionName" in dims and any(f.name == dims["FunctionName"] for f in config.functions):
         return f"function:{dims['FunctionName']}"
     if "TableName" in dims and dims["TableName"] in config.tables:

@@ -1,4 +1,6 @@
-"""The dashboard on the monitor port: sign-in, the overview and logs pages, their JSON and SSE.
+"""The dashboard on the monitor port: sign-in, the overview and logs pages, their JSON and SSE;
+the alerting views (active alerts, silences, annotations, alarm pages, notify inbox and explain)
+come from ``alert_routes``.
 
 ``Dashboard(...)`` holds the session table, the overview reader and the snapshot broadcaster;
 ``dashboard.routes`` are Starlette routes under ``/dashboard`` for the monitor port's app, and
@@ -12,7 +14,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from starlette.requests import Request
@@ -27,6 +29,7 @@ from starlette.routing import BaseRoute, Route
 
 from heron.awsapi.credentials import Credentials
 from heron.dashboard import web
+from heron.dashboard.alert_routes import AlarmReader, AlertViews
 from heron.dashboard.assets import (
     PUBLIC_ASSETS,
     asset_response,
@@ -34,16 +37,10 @@ from heron.dashboard.assets import (
     load_templates,
     render,
 )
+from heron.dashboard.history.routes import HistoryPage
 from heron.dashboard.layout import DashboardConfig
-from heron.dashboard.live import Broadcaster, sse_event
-from heron.dashboard.logs_view import (
-    MAX_EVENTS,
-    PatternError,
-    TailCursor,
-    event_json,
-    parse_pattern,
-    search_latest,
-)
+from heron.dashboard.live import SSE_HEADERS, Broadcaster
+from heron.dashboard.log_routes import LogViews
 from heron.dashboard.overview import (
     SNAPSHOT_INTERVAL_S,
     AlarmSource,
@@ -59,7 +56,8 @@ from heron.dashboard.sessions import (
     tokens_match,
 )
 from heron.monitor.contracts import MetricId, MetricQueries
-from heron.monitor.logs.store import LogStore, NotFound
+from heron.monitor.logs.store import LogStore
+from heron.monitor.notify.pipeline import Context
 from heron.types import Clock, MetricDatum
 
 log = logging.getLogger(__name__)
@@ -69,9 +67,6 @@ MESSAGES = {
     "expired": "Your session has expired. Please sign in again.",
     "signedout": "You have signed out.",
 }
-SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-#: How often the log tail looks for new events.
-TAIL_INTERVAL_S = 1.0
 
 
 class Dashboard:
@@ -85,6 +80,7 @@ class Dashboard:
         credentials: Credentials,
         config: DashboardConfig | None = None,
         alarms: AlarmSource | None = None,
+        notify: Context | None = None,
         clock: Clock = time.time,
         session_clock: Clock = time.time,
         idle_timeout_s: float | None = None,
@@ -101,10 +97,24 @@ class Dashboard:
         )
         self.throttle = FailureThrottle()
         self.overview = Overview(metrics, config or DashboardConfig(), clock=clock, alarms=alarms)
-        self.broadcaster = Broadcaster(self.overview.snapshot, interval_s=SNAPSHOT_INTERVAL_S)
         self.assets = load_assets()
         self.templates = load_templates()
+        # The alarm page and annotations need the full store (``history``), not just snapshots.
+        reader = alarms if callable(getattr(alarms, "history", None)) else None
+        self.alerts = AlertViews(
+            metrics=metrics,
+            charts=self.overview.charts,
+            config=self.overview.config,
+            templates=self.templates,
+            alarms=cast("AlarmReader | None", reader),
+            notify=notify,
+            account=credentials.access_key_id,
+            clock=clock,
+        )
+        self.broadcaster = Broadcaster(self.snapshot, interval_s=SNAPSHOT_INTERVAL_S)
         self._closed = asyncio.Event()
+        self.log_views = LogViews(logs, clock, self._closed)
+        self.history = HistoryPage(self, notify=notify)
         page = web.guard(self.sessions, session_clock, "page")
         api = web.guard(self.sessions, session_clock, "api")
         self.routes: list[BaseRoute] = [
@@ -116,17 +126,25 @@ class Dashboard:
             Route(P + "/logout", page(self.logout), methods=["POST"]),
             Route(P + "/static/{name}", self.static, methods=["GET"]),
             Route(P + "/events", api(self.events), methods=["GET"]),
-            Route(P + "/logs/tail", api(self.tail), methods=["GET"]),
             Route(P + "/api/session", api(self.session_info), methods=["GET"]),
             Route(P + "/api/layout", api(self.layout), methods=["GET"]),
             Route(P + "/api/charts", api(self.charts), methods=["GET"]),
             Route(P + "/api/metric", api(self.metric), methods=["GET"]),
             Route(P + "/api/stats", api(self.stats), methods=["GET"]),
-            Route(P + "/api/log-groups", api(self.log_groups), methods=["GET"]),
-            Route(P + "/api/logs", api(self.search_logs), methods=["GET"]),
+            *self.log_views.routes(api),
+            *self.alerts.routes(page, api),
+            *self.history.routes,
             Route(P + "/api/{rest:path}", api(self.api_not_found)),
             Route(P + "/{rest:path}", page(self.page_not_found)),
         ]
+
+    def snapshot(self) -> dict[str, Any]:
+        """The live snapshot: the overview's, plus the active-alerts panel when notify runs."""
+        snap = self.overview.snapshot()
+        alerts = self.alerts.panel()
+        if alerts is not None:
+            snap["alerts"] = alerts
+        return snap
 
     async def close(self) -> None:
         """End every open stream (before the server stops)."""
@@ -215,8 +233,13 @@ class Dashboard:
         return self._page("logs.html", session)
 
     async def page_not_found(self, request: Request, session: Session) -> Response:
-        """Any other path under /dashboard."""
-        return web.json_error(404, "NotFound", f"no dashboard page at {request.url.path}")
+        """Any other path under /dashboard: a 404 page (JSON for a client that wants JSON)."""
+        message = f"no dashboard page at {request.url.path}"
+        if "text/html" not in request.headers.get("accept", ""):
+            return web.json_error(404, "NotFound", message)
+        return self.alerts.not_found_page(
+            session, f"There is no dashboard page at {request.url.path}."
+        )
 
     async def static(self, request: Request) -> Response:
         """GET /dashboard/static/<name>: an asset (only the sign-in stylesheet without a session)."""
@@ -287,72 +310,6 @@ class Dashboard:
             if self._closed.is_set():
                 return
             yield chunk
-
-    # --- logs ---------------------------------------------------------------------------
-
-    async def log_groups(self, request: Request, session: Session) -> Response:
-        """GET /dashboard/api/log-groups: every log group's name and stored bytes."""
-        groups = await asyncio.to_thread(self.logs.groups)
-        return JSONResponse(
-            {"groups": [{"name": g.name, "storedBytes": g.stored_bytes} for g in groups]}
-        )
-
-    async def search_logs(self, request: Request, session: Session) -> Response:
-        """GET /dashboard/api/logs?group=&pattern=&range=&limit=: the newest matching events."""
-        q = request.query_params
-        group = q.get("group", "")
-        if not group:
-            return web.json_error(400, "MissingParameter", "choose a log group")
-        try:
-            limit = web.query_int(request, "limit", 100, 1, MAX_EVENTS)
-            window = resolve_window(q.get("range"), web.now_ms(self.clock))
-            pattern = parse_pattern(q.get("pattern"))
-        except PatternError as exc:  # before ValueError: it is one
-            return web.json_error(400, "BadPattern", f"{exc}: {q.get('pattern')!r}")
-        except (RangeError, ValueError) as exc:
-            return web.json_error(400, "BadRequest", str(exc))
-        try:
-            result = await asyncio.to_thread(
-                search_latest, self.logs, group, pattern, window.start_ms, window.end_ms, limit
-            )
-        except NotFound:
-            return web.json_error(404, "UnknownLogGroup", f"no log group {group!r}")
-        return Response(_dumps(result.as_json()), media_type="application/json")
-
-    async def tail(self, request: Request, session: Session) -> Response:
-        """GET /dashboard/logs/tail?group=&pattern=: new events of a group as they arrive (SSE)."""
-        q = request.query_params
-        try:
-            pattern = parse_pattern(q.get("pattern"))
-            cursor = TailCursor(self.logs, q.get("group", ""), pattern, web.now_ms(self.clock))
-        except PatternError as exc:
-            return web.json_error(400, "BadPattern", str(exc))
-        except NotFound:
-            return web.json_error(404, "UnknownLogGroup", f"no log group {q.get('group')!r}")
-        return StreamingResponse(
-            self._tail_stream(cursor), media_type="text/event-stream", headers=SSE_HEADERS
-        )
-
-    async def _tail_stream(self, cursor: TailCursor) -> AsyncIterator[bytes]:
-        yield b"retry: 2000\n\n"
-        backlog = await asyncio.to_thread(cursor.backlog, web.now_ms(self.clock))
-        yield sse_event("events", {"events": [event_json(e) for e in backlog], "skipped": 0})
-        while not self._closed.is_set():
-            try:
-                await asyncio.wait_for(self._closed.wait(), timeout=TAIL_INTERVAL_S)
-                return
-            except TimeoutError:
-                pass
-            try:
-                events, skipped = await asyncio.to_thread(cursor.poll, web.now_ms(self.clock))
-            except NotFound:
-                yield sse_event("problem", {"message": "the log group was deleted"})
-                return
-            if events or skipped:
-                payload = {"events": [event_json(e) for e in events], "skipped": skipped}
-                yield sse_event("events", payload)
-            else:
-                yield b": idle\n\n"
 
     async def api_not_found(self, request: Request, session: Session) -> Response:
         """Any other /dashboard/api path."""

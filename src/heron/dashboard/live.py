@@ -19,6 +19,8 @@ import orjson
 
 log = logging.getLogger(__name__)
 
+#: Response headers of every SSE stream: never cached, never buffered by a proxy.
+SSE_HEADERS = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
 #: A comment line sent when nothing else was, so proxies keep the stream open.
 KEEPALIVE_S = 15.0
 

@@ -1,7 +1,12 @@
 """The @connections management API client handlers use to push to, inspect and close sockets.
 
-Two implementations of one protocol:
+Three implementations of one protocol:
 
+- ``PipeConnectionsClient``: inside Heron's own execution environments
+  (``HERON_CONNECTIONS_TRANSPORT=pipe``, set by the runtime), each operation is one round trip
+  over the environment's frame pipe to the parent, which runs the gateway's @connections code
+  without an HTTP exchange (``heron.runtime.outcall``). When the parent serves no gateway (e.g.
+  ``heron invoke``) it falls back to HTTP.
 - ``HttpConnectionsClient``: stdlib ``http.client`` against Heron's local gateway
   (``HERON_CONNECTIONS_ENDPOINT``), one keep-alive connection per process, authenticated with the
   ``x-heron-management-key`` header. No boto3 import, so cold starts stay cheap.
@@ -13,11 +18,13 @@ Both raise ``heron.errors.GoneError`` for a connection that no longer exists (HT
 
 from __future__ import annotations
 
+import base64
 import http.client
 import importlib
 import json
 import os
 import threading
+from collections.abc import Mapping
 from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -164,6 +171,71 @@ class HttpConnectionsClient:
         return response.status, body
 
 
+class PipeConnectionsClient:
+    """@connections over the execution environment's pipe to the Heron process that runs it."""
+
+    def __init__(self, fallback: ConnectionsClient | None = None) -> None:
+        self._fallback = fallback
+        # Until the parent says it serves no @connections, every call goes over the pipe.
+        self._use_pipe = True
+
+    def post_to_connection(self, connection_id: str, data: bytes) -> None:
+        """Send ``data`` to the connection (as text when it is UTF-8, as the HTTP path does)."""
+        if not self._use_pipe:
+            return self._fallen_back().post_to_connection(connection_id, data)
+        try:
+            payload = {"text": data.decode("utf-8")}
+        except UnicodeDecodeError:
+            payload = {"base64": base64.b64encode(data).decode("ascii")}
+        if self._call("POST", connection_id, payload) is _UNSERVED:
+            self._fallen_back().post_to_connection(connection_id, data)
+        return None
+
+    def get_connection(self, connection_id: str) -> dict[str, Any]:
+        """The connection's description."""
+        if self._use_pipe:
+            body = self._call("GET", connection_id, {})
+            if body is not _UNSERVED:
+                return body if isinstance(body, dict) else {}
+        return self._fallen_back().get_connection(connection_id)
+
+    def delete_connection(self, connection_id: str) -> None:
+        """Close the connection."""
+        if not self._use_pipe or self._call("DELETE", connection_id, {}) is _UNSERVED:
+            self._fallen_back().delete_connection(connection_id)
+
+    def _call(self, method: str, connection_id: str, payload: dict[str, str]) -> Any:
+        from heron.runtime import outcall
+
+        reply = outcall.call(
+            "connections", {"method": method, "connectionId": connection_id, **payload}
+        )
+        status = reply.get("status")
+        body = reply.get("body")
+        if status == outcall.UNAVAILABLE:
+            self._use_pipe = False
+            return _UNSERVED
+        if status in (200, 201, 202, 204):
+            return body
+        if status == 410:
+            raise GoneError(connection_id)
+        status = status if isinstance(status, int) else 500
+        code = _STATUS_CODES.get(status, "InternalServerError" if status >= 500 else "ClientError")
+        raise ConnectionsApiError(connection_id, status, code, str(body or "")[:200])
+
+    def _fallen_back(self) -> ConnectionsClient:
+        if self._fallback is None:
+            raise ConfigError(
+                "this Heron process serves no @connections API and HERON_CONNECTIONS_ENDPOINT "
+                "is not set"
+            )
+        return self._fallback
+
+
+#: What ``PipeConnectionsClient._call`` returns when the parent does not serve @connections.
+_UNSERVED = object()
+
+
 class Boto3ConnectionsClient:
     """@connections through boto3's ``apigatewaymanagementapi`` (for handlers running on AWS)."""
 
@@ -209,13 +281,27 @@ class Boto3ConnectionsClient:
         return result
 
 
-def connections_from_env(environ: dict[str, str] | None = None) -> ConnectionsClient:
-    """Build the client the environment asks for: local HTTP first, then boto3 on AWS."""
+def connections_from_env(environ: Mapping[str, str] | None = None) -> ConnectionsClient:
+    """Build the client the environment asks for: Heron's pipe, local HTTP, then boto3 on AWS."""
     env = os.environ if environ is None else environ
     local = env.get("HERON_CONNECTIONS_ENDPOINT")
-    if local:
-        return HttpConnectionsClient(local, env.get("HERON_MANAGEMENT_KEY", ""))
+    http_client = (
+        HttpConnectionsClient(local, env.get("HERON_MANAGEMENT_KEY", "")) if local else None
+    )
+    if env.get("HERON_CONNECTIONS_TRANSPORT") == "pipe" and _in_heron_environment():
+        return PipeConnectionsClient(fallback=http_client)
+    if http_client is not None:
+        return http_client
     aws = env.get("WS_MANAGEMENT_ENDPOINT")
     if aws:
         return Boto3ConnectionsClient(aws)
     raise ConfigError("Set HERON_CONNECTIONS_ENDPOINT (local) or WS_MANAGEMENT_ENDPOINT (AWS)")
+
+
+def _in_heron_environment() -> bool:
+    """True inside a Heron worker whose pipe is installed (never on AWS, never in tests)."""
+    import sys
+
+    # Only a worker has imported the module; importing it here would cost every other process.
+    outcall = sys.modules.get("heron.runtime.outcall")
+    return outcall is not None and bool(outcall.available())

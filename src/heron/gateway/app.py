@@ -26,7 +26,7 @@ from heron.gateway.http_api import HttpApi
 from heron.gateway.management_api import ManagementApi, parse_management_path
 from heron.gateway.routes import RouteTable
 from heron.gateway.websocket_api import WebSocketApi
-from heron.runtime.invoker import Invoker
+from heron.runtime.invoker import CallServer, Invoker
 from heron.types import Clock, FunctionSpec, TelemetrySink
 
 logger = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ class Gateway:
             functions, invoker, config, clock, self.telemetry, self.registry
         )
         self.management = ManagementApi(config, self.registry, clock, self.telemetry)
+        if isinstance(invoker, CallServer):
+            # Heron's own environments reach @connections over their pipe, not over HTTP.
+            invoker.serve_calls("connections", self.management.answer_call)
         self._last_gauge = clock()
         self._last_sweep = clock()
 

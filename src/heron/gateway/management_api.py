@@ -6,10 +6,16 @@ which is what boto3's ``apigatewaymanagementapi`` client sends for ``endpoint_ur
 Only the functions may call it: each request must carry ``x-heron-management-key``; SigV4
 ``Authorization`` headers are accepted and ignored. Errors carry ``x-amzn-errortype`` so boto3
 raises ``GoneException``, ``PayloadTooLargeException`` and ``ForbiddenException``.
+
+Handlers running in Heron's own execution environments reach the same operations without HTTP:
+``answer_call`` serves the ``connections`` out-calls their runtime pipe carries (see
+``heron.runtime.outcall``), through the same code, with the same answers and telemetry.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 import secrets
 from typing import Any
@@ -81,12 +87,55 @@ class ManagementApi:
         method = scope["method"]
         if method not in ("POST", "GET", "DELETE"):
             return _error(405, "MethodNotAllowedException", f"Method {method} not allowed")
-        now = self.clock()
+        data: str | bytes | None = None
         if method == "POST":
-            limit = self.config.ws_message_limit_bytes
-            body = await read_body(receive, limit)
+            body = await read_body(receive, self.config.ws_message_limit_bytes)
             if body is None:
-                return _error(413, "PayloadTooLargeException", f"Message exceeds {limit} bytes")
+                return self._too_large()
+            try:
+                data = body.decode("utf-8")
+            except UnicodeDecodeError:
+                data = body
+        return await self.perform(method, connection_id, data)
+
+    async def answer_call(self, call: dict[str, Any]) -> dict[str, Any]:
+        """Serve one ``connections`` out-call from a handler's pipe: ``{status, body}``.
+
+        The call carries ``method``, ``connectionId`` and, for POST, ``text`` or ``base64``.
+        """
+        method = call.get("method")
+        connection_id = call.get("connectionId")
+        if method not in ("POST", "GET", "DELETE") or not isinstance(connection_id, str):
+            return {"status": 400, "body": "Malformed @connections call"}
+        data: str | bytes | None = None
+        if method == "POST":
+            text, encoded = call.get("text"), call.get("base64")
+            if isinstance(text, str):
+                # Cheap bound first: a str of n chars is at most 4n bytes of UTF-8.
+                limit = self.config.ws_message_limit_bytes
+                if len(text) * 4 > limit and len(text.encode()) > limit:
+                    return _as_call_result(self._too_large())
+                data = text
+            elif isinstance(encoded, str):
+                try:
+                    data = base64.b64decode(encoded, validate=True)
+                except (binascii.Error, ValueError):
+                    return {"status": 400, "body": "Malformed @connections call"}
+                if len(data) > self.config.ws_message_limit_bytes:
+                    return _as_call_result(self._too_large())
+            else:
+                return {"status": 400, "body": "Malformed @connections call"}
+        return _as_call_result(await self.perform(method, connection_id, data))
+
+    def _too_large(self) -> HttpResponse:
+        limit = self.config.ws_message_limit_bytes
+        return _error(413, "PayloadTooLargeException", f"Message exceeds {limit} bytes")
+
+    async def perform(
+        self, method: str, connection_id: str, data: str | bytes | None
+    ) -> HttpResponse:
+        """Run one @connections operation (``data`` for POST), as the HTTP API answers it."""
+        now = self.clock()
         connection = self.registry.get(connection_id)
         if connection is None or connection.close_code is not None:
             return _error(410, "GoneException", f"Connection {connection_id} is gone")
@@ -100,12 +149,15 @@ class ManagementApi:
         if method == "DELETE":
             await connection.close(NORMAL_CLOSURE, "")
             return HttpResponse(204, (), b"")
-        assert body is not None
-        try:
-            data: str | bytes = body.decode("utf-8")
-        except UnicodeDecodeError:
-            data = body
+        assert data is not None
         if not await connection.send(data, now):
             return _error(410, "GoneException", f"Connection {connection_id} is gone")
         self.metrics.record(None, (("MessageCount", 1.0),), now)
         return HttpResponse(200, (), b"")
+
+
+def _as_call_result(response: HttpResponse) -> dict[str, Any]:
+    """An out-call's answer: the status, and the body as JSON (GET) or text (errors)."""
+    if response.status == 200 and response.body:
+        return {"status": 200, "body": orjson.loads(response.body)}
+    return {"status": response.status, "body": response.body.decode("utf-8", "replace")}

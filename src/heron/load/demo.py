@@ -15,6 +15,7 @@ import contextlib
 import logging
 import random
 import secrets
+import sys
 import time
 from collections.abc import Callable
 
@@ -22,7 +23,14 @@ import httpx
 
 from heron.load.client import ApiClient
 from heron.load.generator import REQUEST_TIMEOUT_S, connect_pairs, perform_one
-from heron.load.incidents import NORMAL, Phase, apply_phase, phase_at
+from heron.load.incidents import (
+    FIRST_INCIDENT_AT_S,
+    NORMAL,
+    PHASE_STORY,
+    Phase,
+    apply_phase,
+    phase_at,
+)
 from heron.load.summary import Recorder
 from heron.types import Clock
 
@@ -63,11 +71,13 @@ async def run_demo(
     seed: int | None = None,
     incident_interval_s: float = 0.0,
     time_scale: float = 1.0,
+    announce: Callable[[Phase], None] | None = None,
 ) -> None:
     """Send demo traffic to ``base_url`` until ``stop`` is set; never raises for server trouble.
 
     ``incident_interval_s`` (Heron seconds, 0 for none) stages an incident cycle that often;
     ``time_scale`` is Heron seconds per real second, so the timetable follows the monitor's clock.
+    ``announce`` is told of every incident phase as it begins (``heron up`` prints it).
     """
     if rate <= 0 or users < 2:
         raise ValueError(f"demo needs rate > 0 and at least 2 users, got rate={rate} users={users}")
@@ -86,8 +96,9 @@ async def run_demo(
         started = clock()
         try:
             await _demo_session(
-                base_url, stop, rate=rate, users=users, clock=clock, rng=rng, phase=phase
-            )
+                base_url, stop, rate=rate, users=users, clock=clock, rng=rng, phase=phase,
+                announce=announce,
+            )  # fmt: skip
         except Exception as exc:
             # A session that ran a while before failing was healthy: start the backoff afresh.
             if clock() - started > MAX_BACKOFF_S:
@@ -100,6 +111,25 @@ async def run_demo(
             )
             await _sleep_or_stop(stop, backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_S)
+
+
+def demo_banner(incident_interval_s: float, time_scale: float) -> str:
+    """The start-up lines that tell a newcomer what the demo does and where to watch it."""
+    if incident_interval_s <= 0:
+        return "heron: demo             traffic only (demo_incident_interval_s = 0: no incidents)"
+    real = f"every {incident_interval_s / time_scale:g} real s, " if time_scale != 1 else ""
+    return (
+        f"heron: demo             an incident every {incident_interval_s:g} s ({real}the first"
+        f" {FIRST_INCIDENT_AT_S:g} s in): errors, then latency\n"
+        "heron:   watch it: heron alarms list; heron notify inbox; heron notify explain"
+        " LambdaErrors"
+    )
+
+
+def announce_phase(phase: Phase) -> None:
+    """Print the demo incident phase that just began (``heron up --demo``'s announcer)."""
+    story = PHASE_STORY.get(phase.name, phase.name)
+    print(f"heron: demo incident: {story}; see `heron notify inbox`", file=sys.stderr, flush=True)
 
 
 def _quiet_request_logs() -> None:
@@ -123,6 +153,7 @@ async def _demo_session(
     clock: Clock,
     rng: random.Random,
     phase: Callable[[], Phase] = lambda: NORMAL,
+    announce: Callable[[Phase], None] | None = None,
 ) -> None:
     """One demo session: sign up, connect, and send traffic until stop or the server goes away."""
     recorder = Recorder(keep_samples=False)
@@ -173,6 +204,8 @@ async def _demo_session(
                     # The client's headers go on every request built from now on.
                     apply_phase(http.headers, now_phase)
                     logger.info("demo incident phase: %s", now_phase.name)
+                    if announce is not None:
+                        announce(now_phase)
                     current = now_phase
                 if len(in_flight) < MAX_IN_FLIGHT:
                     task = asyncio.create_task(one())

@@ -63,6 +63,21 @@ def phase_at(elapsed_s: float, interval_s: float) -> Phase:
     return NORMAL
 
 
+#: What each phase makes happen, in words a newcomer can follow.
+PHASE_STORY = {
+    "errors": (
+        f"handler errors for {ERROR_BURST_S:g} s: LambdaErrors goes to ALARM (critical, topic"
+        " `alerts`, delivered at once) and back to OK about five minutes after the burst"
+    ),
+    "latency": (
+        f"{INJECTED_LATENCY_MS} ms latency for {(LATENCY_END_S - LATENCY_START_S) / 60:g} min:"
+        " HighLatency goes to ALARM (warning, topic `warnings`: outside business hours it waits"
+        " for them)"
+    ),
+    "normal": "traffic is healthy again; the alarms return to OK (resolutions follow)",
+}
+
+
 def apply_phase(headers: MutableMapping[str, str], phase: Phase) -> None:
     """Set ``phase``'s injection headers in ``headers`` and remove the other phase's."""
     for name in (INJECT_ERROR_HEADER, INJECT_LATENCY_HEADER):

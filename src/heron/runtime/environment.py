@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from heron.runtime import platform_logs, protocol
-from heron.runtime.invoker import FunctionError
+from heron.runtime import outcall, platform_logs, protocol
+from heron.runtime.invoker import CallHandler, FunctionError
 from heron.types import Event, FunctionSpec
 
 #: How long INIT may take before Lambda gives up on it (AWS: 10 s for on-demand environments).
@@ -47,8 +48,12 @@ _SIGNAL_NAMES = {
     signal.SIGINT: "interrupt",
 }
 _STREAM_LIMIT = 1 << 20
+_log = logging.getLogger(__name__)
 #: The directory holding the ``heron`` package this process runs.
 _HERON_ROOT = str(Path(__file__).resolve().parents[2])
+
+#: Tells the worker's clients that out-calls reach a parent that serves them.
+TRANSPORT_VARIABLE = "HERON_CONNECTIONS_TRANSPORT"
 
 Outcome = Literal["success", "error", "timeout", "oom", "crash"]
 InitializationType = Literal["on-demand", "provisioned-concurrency"]
@@ -109,6 +114,8 @@ def lambda_environment(
     """
     variables = {name: os.environ[name] for name in PASSTHROUGH_VARIABLES if name in os.environ}
     variables.update(base)
+    # Before the function's own variables, so a function can still choose plain HTTP.
+    variables[TRANSPORT_VARIABLE] = "pipe"
     variables.update(dict(spec.environment))
     # The worker must import the same ``heron`` the parent runs, installed or not.
     paths = [p for p in variables.get("PYTHONPATH", "").split(os.pathsep) if p]
@@ -175,6 +182,7 @@ class ExecutionEnvironment:
         region: str = "us-east-1",
         account_id: str = "000000000000",
         python: str = sys.executable,
+        call_handler: CallHandler | None = None,
     ) -> None:
         self.spec = spec
         self.log_stream = log_stream
@@ -189,6 +197,8 @@ class ExecutionEnvironment:
             initialization_type=initialization_type,
             region=region,
         )
+        #: Serves the handler's out-calls; without one they are answered "unavailable".
+        self.call_handler = call_handler
         self._proc: asyncio.subprocess.Process | None = None
         self._capture_fd = -1
         self._busy = False
@@ -247,7 +257,7 @@ class ExecutionEnvironment:
         }
         try:
             await self._send(init)
-            reply = await asyncio.wait_for(self._receive(), init_timeout_s)
+            reply = await asyncio.wait_for(self._result(), init_timeout_s)
         except TimeoutError:
             await self.terminate()
             message = (
@@ -308,7 +318,7 @@ class ExecutionEnvironment:
         started = time.perf_counter()
         try:
             await self._send(frame)
-            reply = await asyncio.wait_for(self._receive(), timeout_s)
+            reply = await asyncio.wait_for(self._result(), timeout_s)
         except TimeoutError:
             peak = process_peak_rss_kb(self.pid or 0)
             if peak is not None:
@@ -385,6 +395,28 @@ class ExecutionEnvironment:
         # If the child died, the read that follows sees end of file and reports it.
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             await self._proc.stdin.drain()
+
+    async def _result(self) -> dict[str, Any] | None:
+        """The next frame that is not an out-call, answering out-calls on the way."""
+        while True:
+            reply = await self._receive()
+            if reply is None or reply["type"] != outcall.CALL:
+                return reply
+            await self._answer(reply)
+
+    async def _answer(self, call: dict[str, Any]) -> None:
+        handler = self.call_handler
+        if handler is None:
+            result: dict[str, Any] = {"status": outcall.UNAVAILABLE}
+        else:
+            try:
+                result = await handler(call)
+            except Exception:  # the handler sees a 500, as from a failing service
+                _log.exception("answering an out-call from %s failed", self.spec.name)
+                result = {"status": 500, "body": "Internal error"}
+        assert self._proc is not None and self._proc.stdin is not None
+        # No drain: the child reads this reply at once, and the invocation's own read follows.
+        self._proc.stdin.write(protocol.encode({**result, "type": outcall.CALL_RESULT}))
 
     async def _receive(self) -> dict[str, Any] | None:
         assert self._proc is not None and self._proc.stdout is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from heron.types import Event
 
@@ -46,3 +47,16 @@ class Invoker(Protocol):
 
     async def invoke(self, function_name: str, event: Event) -> InvokeResult:
         """Invoke ``function_name`` with ``event`` synchronously (RequestResponse)."""
+
+
+#: Answers a handler's out-call (see ``heron.runtime.outcall``): the ``call`` frame in, the
+#: result's fields out (at least ``status``).
+CallHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@runtime_checkable
+class CallServer(Protocol):
+    """An invoker whose handlers can call services of the process hosting it, over their pipe."""
+
+    def serve_calls(self, service: str, handler: CallHandler) -> None:
+        """Answer the handlers' out-calls to ``service`` with ``handler``."""

@@ -25,14 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from heron.errors import FunctionNotFoundError, RuntimeLayerError, TooManyRequestsError
-from heron.runtime import concurrency, platform_logs, platform_metrics
+from heron.runtime import concurrency, outcall, platform_logs, platform_metrics
 from heron.runtime.environment import (
     ExecutionEnvironment,
     InitializationType,
     InitOutcome,
     Invocation,
 )
-from heron.runtime.invoker import InvokeResult
+from heron.runtime.invoker import CallHandler, InvokeResult
 from heron.runtime.pool import EnvironmentInfo, FunctionPool
 from heron.telemetry.aggregator import MetricAggregator
 from heron.types import Clock, Event, FunctionSpec, LogEvent, TelemetrySink
@@ -102,6 +102,20 @@ class LambdaRuntime:
         self._reaper: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
+        self._services: dict[str, CallHandler] = {}
+
+    def serve_calls(self, service: str, handler: CallHandler) -> None:
+        """Answer the handlers' out-calls to ``service`` (e.g. ``connections``) with ``handler``.
+
+        Environments started earlier pick it up too: they all ask the runtime per call.
+        """
+        self._services[service] = handler
+
+    async def _answer_call(self, call: dict[str, Any]) -> dict[str, Any]:
+        handler = self._services.get(str(call.get("service")))
+        if handler is None:
+            return {"status": outcall.UNAVAILABLE}
+        return await handler(call)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -351,6 +365,7 @@ class LambdaRuntime:
             initialization_type=initialization_type,
             region=self._region,
             account_id=self._account_id,
+            call_handler=self._answer_call,
         )
 
     def _settle(

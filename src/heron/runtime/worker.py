@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from heron.runtime import protocol
+from heron.runtime import outcall, protocol
 from heron.runtime.context import LambdaContext, function_arn
 
 Handler = Callable[[Any, LambdaContext], Any]
@@ -352,7 +352,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("usage: python -m heron.runtime.worker --capture-fd N\n")
         return 2
     in_fd, out_fd = redirect_output(int(args[1]))
-    worker = Worker(in_fd, Channel(out_fd))
+    channel = Channel(out_fd)
+    worker = Worker(in_fd, channel)
+    outcall.install(channel.send, in_fd)
     install_log_handler(worker)
     return worker.serve()
 

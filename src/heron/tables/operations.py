@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from types import TracebackType
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from heron.errors import (
     ConditionFailedError,
@@ -20,13 +20,19 @@ from heron.errors import (
 )
 from heron.tables.metrics import Recorder, TableOperation
 
-if TYPE_CHECKING:
-    from heron.tables.storage import Storage
+
+class _EngineErrors(Protocol):
+    @property
+    def system_errors(self) -> tuple[type[BaseException], ...]: ...
 
 
 class _HasRecorder(Protocol):
-    recorder: Recorder
-    storage: Storage
+    # Read-only members: any backend with a recorder and engine errors can be measured.
+    @property
+    def recorder(self) -> Recorder: ...
+
+    @property
+    def storage(self) -> _EngineErrors: ...
 
 
 def outcome_of(exc: BaseException | None) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from heron.errors import ConfigError
@@ -72,20 +73,57 @@ def connections_schema(name: str = CONNECTIONS) -> TableSchema:
     )
 
 
-def default_schemas(names: Mapping[str, str] | None = None) -> tuple[TableSchema, ...]:
-    """The four schemas; ``names`` maps a logical name (``"Users"``...) to a physical one."""
+#: ``Table=RCU/WCU,...``: the tables in provisioned mode (the rest are on-demand).
+CAPACITY_ENV = "HERON_TABLE_CAPACITY"
+
+
+def parse_table_capacity(text: str) -> dict[str, tuple[int, int]]:
+    """``"Messages=10/5,Users=5/5"`` as {logical table: (read units, write units)}."""
+    out: dict[str, tuple[int, int]] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        table, eq, units = part.partition("=")
+        read, slash, write = units.partition("/")
+        table = table.strip()
+        if not eq or not slash or not read.strip().isdigit() or not write.strip().isdigit():
+            raise ConfigError(
+                f"table_capacity entry {part!r} must look like Table=READ/WRITE, e.g. Messages=10/5"
+            )
+        if table not in TABLE_ENV:
+            raise ConfigError(
+                f"table_capacity names unknown table {table!r}; use {list(TABLE_ENV)}"
+            )
+        if int(read) < 1 or int(write) < 1:
+            raise ConfigError(f"table_capacity for {table} needs at least 1 read and 1 write unit")
+        if table in out:
+            raise ConfigError(f"table_capacity names {table} twice")
+        out[table] = (int(read), int(write))
+    return out
+
+
+def default_schemas(
+    names: Mapping[str, str] | None = None,
+    capacity: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[TableSchema, ...]:
+    """The four schemas; ``names`` maps a logical name (``"Users"``...) to a physical one and
+    ``capacity`` a logical name to its provisioned (read, write) units (else on-demand)."""
     names = dict(names or {})
+    capacity = dict(capacity or {})
     unknown = set(names) - set(TABLE_ENV)
     if unknown:
         raise ConfigError(f"Unknown logical table names {sorted(unknown)}; use {list(TABLE_ENV)}")
     for logical, physical in names.items():
         if not isinstance(physical, str) or not physical:
             raise ConfigError(f"The table name for {logical} must be a non-empty string")
-    schemas = (
-        users_schema(names.get(USERS, USERS)),
-        messages_schema(names.get(MESSAGES, MESSAGES)),
-        notifications_schema(names.get(NOTIFICATIONS, NOTIFICATIONS)),
-        connections_schema(names.get(CONNECTIONS, CONNECTIONS)),
+    schemas = tuple(
+        replace(schema, provisioned=capacity.get(logical))
+        for logical, schema in (
+            (USERS, users_schema(names.get(USERS, USERS))),
+            (MESSAGES, messages_schema(names.get(MESSAGES, MESSAGES))),
+            (NOTIFICATIONS, notifications_schema(names.get(NOTIFICATIONS, NOTIFICATIONS))),
+            (CONNECTIONS, connections_schema(names.get(CONNECTIONS, CONNECTIONS))),
+        )
     )
     physical_names = [s.name for s in schemas]
     if len(set(physical_names)) != len(physical_names):
@@ -94,11 +132,21 @@ def default_schemas(names: Mapping[str, str] | None = None) -> tuple[TableSchema
 
 
 def schemas_from_env(env: Mapping[str, str] | None = None) -> tuple[TableSchema, ...]:
-    """The four schemas, named by USERS_TABLE, MESSAGES_TABLE, ... when those are set."""
+    """The four schemas, named by USERS_TABLE, MESSAGES_TABLE, ... when those are set and
+    provisioned as HERON_TABLE_CAPACITY says."""
     source = os.environ if env is None else env
     return default_schemas(
-        {logical: source[var] for logical, var in TABLE_ENV.items() if source.get(var)}
+        {logical: source[var] for logical, var in TABLE_ENV.items() if source.get(var)},
+        parse_table_capacity(source.get(CAPACITY_ENV, "")),
     )
+
+
+def schemas_with_capacity(
+    capacity_text: str, env: Mapping[str, str] | None = None
+) -> tuple[TableSchema, ...]:
+    """``schemas_from_env`` with the ``table_capacity`` setting in place of the variable."""
+    source = os.environ if env is None else env
+    return schemas_from_env({**source, CAPACITY_ENV: capacity_text})
 
 
 def iso_ms(epoch_ms: int) -> str:

@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from heron.monitor.alarms.actions import AlarmActions, alarm_message, subject
-from heron.monitor.alarms.store import AlarmStore, HistoryQuery
+from heron.monitor.alarms.history_log import HistoryQuery
+from heron.monitor.alarms.store import AlarmStore
 from heron.monitor.notify.topics import TopicStore
 
 from .alarm_support import ACCOUNT, ALERTS, T0, WARNINGS, FakeClock, alarm_arn, metric_alarm

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from heron.monitor.alarms.history_log import HistoryQuery
 from heron.monitor.alarms.scheduler import AlarmScheduler
-from heron.monitor.alarms.store import HistoryQuery
 from heron.monitor.contracts import MetricId
 
 from .alarm_support import (

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from heron.monitor.alarms.catalogue import MetricFilterSpec
+from heron.monitor.alarms.history_log import HistoryQuery
 from heron.monitor.alarms.seed import (
     SEED_ALARMS,
     AlarmFileError,
@@ -18,7 +19,6 @@ from heron.monitor.alarms.seed import (
     read_alarm_file,
     seed_paths,
 )
-from heron.monitor.alarms.store import HistoryQuery
 from heron.monitor.service import Monitor
 
 from .alarm_support import FakeClock

@@ -10,12 +10,8 @@ import sys
 import time
 from pathlib import Path
 
-from heron.monitor.alarms.store import (
-    HISTORY_RETENTION_S,
-    INITIAL_REASON,
-    AlarmStore,
-    HistoryQuery,
-)
+from heron.monitor.alarms.history_log import HistoryQuery
+from heron.monitor.alarms.store import HISTORY_RETENTION_S, INITIAL_REASON, AlarmStore
 
 from .alarm_support import ALERTS, T0, FakeClock, alarm_arn, composite_alarm, metric_alarm
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from heron.monitor.logs.insights import QueryError, parse_query, record_of, run_query
+from heron.monitor.logs.insights import record_of
+from heron.monitor.logs.insights_commands import parse_query
+from heron.monitor.logs.insights_parser import QueryError
+from heron.monitor.logs.insights_run import run_query
 
 BASE = 1_800_000_000_000
 

@@ -111,6 +111,8 @@ def test_every_configuration_key_is_documented() -> None:
         "promote_after_min", "time_zone", "days", "ranges", "holidays", "layers", "overrides",
         "allow_gaps", "name", "users", "rotation", "length_hours", "handoff", "start", "hours",
         "contacts", "levels", "after_min", "repeat_every_min", "max_loops", "changes", "window_min",
+        "link_expiry_min", "snooze_min", "token", "token_file", "channel", "api_url", "alarms",
+        "reason",
     }  # fmt: skip
     missing = sorted(k for k in keys if f"`{k}`" not in text)
     assert not missing, missing

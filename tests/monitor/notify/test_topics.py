@@ -31,7 +31,9 @@ def test_default_topics_and_idempotent_creation(tmp_path: Path) -> None:
     assert _open(tmp_path).topics().count(arn) == 1  # reopening creates nothing twice
 
 
-def test_subscriptions_are_confirmed_and_unique_per_endpoint(tmp_path: Path) -> None:
+def test_subscriptions_are_unique_per_endpoint_and_http_waits_for_confirmation(
+    tmp_path: Path,
+) -> None:
     store = _open(tmp_path)
     topic = store.topic_arn("alerts")
     first = store.subscribe(topic, "email", "a@example.com")
@@ -42,7 +44,16 @@ def test_subscriptions_are_confirmed_and_unique_per_endpoint(tmp_path: Path) -> 
         ("email", "a@example.com"),
         ("https", "https://example.com/hook"),
     ]
+    assert store.attributes(topic)["SubscriptionsConfirmed"] == "1"
+    assert store.attributes(topic)["SubscriptionsPending"] == "1"
+    hook = subs[1]
+    assert hook.pending and len(hook.token) == 64 and not subs[0].pending
+    assert store.confirm_subscription(topic, "wrong") is None
+    assert store.confirm_subscription(store.topic_arn("warnings"), hook.token) is None
+    assert store.confirm_subscription(topic, hook.token) == hook.arn
     assert store.attributes(topic)["SubscriptionsConfirmed"] == "2"
+    assert store.unsubscribe(hook.arn) and not store.unsubscribe(hook.arn)
+    assert store.subscription(hook.arn) is None
     with pytest.raises(TopicNotFound):
         store.subscribe(store.topic_arn("nope"), "email", "a@example.com")
     store.delete_topic(topic)
@@ -70,3 +81,32 @@ def test_published_messages_survive_a_reopen_with_their_delivery_status(tmp_path
     assert len(reopened.published()) == 3
     with pytest.raises(ValueError):
         reopened.mark(first, "lost")
+
+
+def test_publishing_while_the_notifier_works_is_never_held_up(tmp_path: Path) -> None:
+    """The pipeline's transaction never waits for TopicStore's lock, which a publisher holds
+    while its INSERT waits for that transaction: no 5 s stalls, no 'database is locked'."""
+    import threading
+    import time as _time
+
+    from .support import FakeClock, Harness, at, config
+
+    h = Harness(tmp_path, config(""), FakeClock(at("2026-03-06 10:00")))
+    h.topics.subscribe(h.topics.topic_arn("alerts"), "email", "ops@example.com")
+    worst = [0.0]
+
+    def publisher() -> None:
+        for i in range(300):
+            started = _time.perf_counter()
+            h.publish(f"Alarm{i}", "ALARM", "OK")
+            worst[0] = max(worst[0], _time.perf_counter() - started)
+
+    thread = threading.Thread(target=publisher)
+    thread.start()
+    while thread.is_alive():
+        h.tick()
+    thread.join()
+    h.tick()
+    assert worst[0] < 1.0
+    assert len(h.ctx.db.all("SELECT 1 FROM nt_processed")) == 300
+    h.close()

@@ -1,11 +1,12 @@
-// A small dependency-free line chart on canvas: many series, gaps, threshold lines, a time
-// axis, a hover tooltip and a clickable legend. Drawing cost is one path per series, so a
+// A small dependency-free line chart on canvas: many series, gaps, threshold lines, alarm
+// state changes as vertical markers, a time axis, a hover tooltip and a clickable legend. Drawing cost is one path per series, so a
 // graph of a thousand series of 1,440 points still draws in well under a second.
 "use strict";
 (function () {
   const PALETTE = ["#2563eb", "#0891b2", "#7c3aed", "#db2777", "#ea580c", "#16a34a",
     "#ca8a04", "#475569", "#0d9488", "#9333ea", "#e11d48", "#65a30d"];
   const M = { left: 46, right: 12, top: 8, bottom: 22 };
+  const STATE_COLORS = { ALARM: "#dc2626", OK: "#1f9d55", INSUFFICIENT_DATA: "#9aa5b1" };
   const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
     172800, 604800, 1209600, 2592000, 7776000].map((s) => s * 1000);
 
@@ -37,6 +38,7 @@
       this.spec = spec; // {title, unit, series: [labels], thresholds: [{value, label}]}
       this.hidden = new Set();
       this.data = null;
+      this.annotations = [];
       const card = Heron.el("div", "chart-card");
       card.dataset.chart = spec.id;
       const title = Heron.el("h3", null, spec.title);
@@ -79,6 +81,13 @@
 
     // data: {start (ms), period (s), values: [[...per series]]}
     setData(data) { this.data = data; this.draw(); }
+
+    // Alarm state changes: [{t (ms), alarm, state, old, reason}], drawn as vertical markers.
+    setAnnotations(list) {
+      this.annotations = list || [];
+      this.card.dataset.annotations = String(this.annotations.length);
+      this.draw();
+    }
 
     geometry() {
       const w = this.plot.clientWidth, h = this.plot.clientHeight;
@@ -168,8 +177,40 @@
         else { ctx.textBaseline = "bottom"; ctx.fillText(t.label, x1 - 2, y - 2); }
       }
       ctx.setLineDash([]);
+      this.drawAnnotations(ctx, d, n, x0, x1, y0, y1);
       this.thresholdNote.textContent = above.length
         ? "threshold " + above.map((t) => t.label).join(", ") + " (above the data)" : "";
+    }
+
+    // Time (ms) -> x on the slot grid (slot i starts at start + i * period).
+    xOf(t, d, n, x0, x1) {
+      const slot = (t - d.start) / (d.period * 1000);
+      return x0 + (n <= 1 ? 0 : (slot / (n - 1)) * (x1 - x0));
+    }
+
+    drawAnnotations(ctx, d, n, x0, x1, y0, y1) {
+      if (!this.annotations.length || !n) return;
+      ctx.lineWidth = 1.5;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "top";
+      ctx.font = "bold 10px system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif";
+      let lastLabel = -Infinity;
+      for (const a of this.annotations) {
+        const x = Math.round(this.xOf(a.t, d, n, x0, x1)) + 0.5;
+        if (x < x0 - 1 || x > x1 + 1) continue;
+        const color = STATE_COLORS[a.state] || "#475569";
+        ctx.strokeStyle = color;
+        ctx.fillStyle = color;
+        ctx.setLineDash([2, 3]);
+        ctx.beginPath(); ctx.moveTo(x, y0); ctx.lineTo(x, y1); ctx.stroke();
+        ctx.setLineDash([]);
+        ctx.beginPath(); ctx.moveTo(x - 4, y0); ctx.lineTo(x + 4, y0); ctx.lineTo(x, y0 + 6); ctx.fill();
+        // Labels only where they do not overlap the previous one.
+        if (x - lastLabel > 60 && x + 56 < x1) {
+          ctx.fillText((a.state === "INSUFFICIENT_DATA" ? "NO DATA" : a.state) + " " + Heron.clock(a.t), x + 3, y0 + 2);
+          lastLabel = x;
+        }
+      }
     }
 
     hover(e) {
@@ -199,6 +240,17 @@
         this.tip.appendChild(row);
       }
       if (rows.length > 12) this.tip.appendChild(Heron.el("div", "t", "+" + (rows.length - 12) + " more"));
+      // Alarm state changes within this slot.
+      const step = this.scale.period;
+      for (const a of this.annotations) {
+        if (a.t >= t - step / 2 && a.t < t + step / 2) {
+          const row = Heron.el("div", "row annotation");
+          const sw = Heron.el("i", "swatch");
+          sw.style.background = STATE_COLORS[a.state] || "#475569";
+          row.append(sw, Heron.el("span", null, a.alarm + ": " + (a.old || "?") + " \u2192 " + a.state + " at " + Heron.clock(a.t, true)));
+          this.tip.appendChild(row);
+        }
+      }
       this.tip.classList.remove("hidden");
       const tw = this.tip.offsetWidth;
       this.tip.style.left = (cx + 12 + tw > x1 ? cx - 12 - tw : cx + 12) + "px";

@@ -23,6 +23,43 @@
     return body;
   };
 
+  // POST a form to a dashboard endpoint with the page's CSRF token; errors throw with the
+  // server's message (and the field it names, as err.field).
+  Heron.post = async function (path, fields) {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    const response = await fetch(path, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        Accept: "application/json",
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-CSRF-Token": meta ? meta.content : "",
+      },
+      body: new URLSearchParams(fields || {}).toString(),
+    });
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (response.status === 401) {
+      Heron.signIn(body && body.error === "SessionExpired");
+      throw new Error("not signed in");
+    }
+    if (!response.ok) {
+      const err = new Error((body && body.message) || ("request failed: HTTP " + response.status));
+      err.field = body && body.field;
+      throw err;
+    }
+    return body;
+  };
+
+  // 95000 -> "1m 35s"; 7200000 -> "2h 0m"; for "since when" and "for how long".
+  Heron.span = function (ms) {
+    const s = Math.max(0, Math.round(ms / 1000));
+    if (s < 60) return s + "s";
+    if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
+    if (s < 86400) return Math.floor(s / 3600) + "h " + Math.floor((s % 3600) / 60) + "m";
+    return Math.floor(s / 86400) + "d " + Math.floor((s % 86400) / 3600) + "h";
+  };
+
   // After a stream error: find out whether the session is gone (then sign in again).
   Heron.checkSession = async function () {
     try { await Heron.api("/dashboard/api/session"); return true; } catch (e) { return false; }

@@ -1,10 +1,12 @@
-// The overview page: status tiles, alarms and graphs, kept live by one SSE stream.
+// The overview page: status tiles, active alerts, silences, alarms and graphs (with alarm state
+// changes as annotations), kept live by one SSE stream.
 "use strict";
 (function () {
   const KIND_GROUPS = [["function", "Functions"], ["http", "APIs"], ["websocket", "APIs"], ["table", "Tables"]];
   const SECTIONS = { functions: "Lambda functions", http: "HTTP API", websocket: "WebSocket API", tables: "DynamoDB tables" };
   const LEVEL_TEXT = { ok: "ok", warn: "warning", alarm: "alarm", idle: "no traffic" };
-  const state = { alarmsShown: "", layout: null, range: "1h", charts: {}, data: null, tiles: {}, source: null, refetch: null };
+  const SNOOZES = [["15m", "15 min"], ["1h", "1 hour"], ["4h", "4 hours"], ["1d", "1 day"]];
+  const state = { alarmsShown: "", incidentsShown: "", rows: new Map(), silencesShown: "", annotationKey: "", now: 0, layout: null, range: "1h", charts: {}, data: null, tiles: {}, source: null, refetch: null };
 
   function buildTiles(layout) {
     const root = document.getElementById("tiles");
@@ -66,6 +68,10 @@
     }
     const key = JSON.stringify(panel);
     if (key === state.alarmsShown) return;
+    // A state change is a new annotation on the graphs that alarm watches.
+    const transitions = JSON.stringify(panel.rows.map((r) => [r.name, r.state, r.since]));
+    if (state.annotationKey && transitions !== state.annotationKey) loadAnnotations();
+    state.annotationKey = transitions;
     state.alarmsShown = key;
     root.textContent = "";
     const c = panel.counts;
@@ -89,13 +95,225 @@
       tr.dataset.alarm = r.name;
       const st = Heron.el("td");
       st.appendChild(Heron.el("span", "state state-" + r.state, r.state));
-      tr.append(Heron.el("td", "alarm-name", r.name), st,
+      const nameCell = Heron.el("td", "alarm-name");
+      nameCell.appendChild(alarmLink(r.name));
+      tr.append(nameCell, st,
         Heron.el("td", "since", r.since ? Heron.date(r.since) + " " + Heron.clock(r.since, true) : "–"),
         Heron.el("td", "muted", r.reason || ""));
       table.appendChild(tr);
     }
     wrap.appendChild(table);
     root.appendChild(wrap);
+  }
+
+  function alarmLink(name) {
+    const a = Heron.el("a", null, name);
+    a.href = "/dashboard/alarms/" + encodeURIComponent(name);
+    return a;
+  }
+
+  function pagedText(p) {
+    const who = p.person ? p.person + (p.via ? " (" + p.via + ")" : "") : null;
+    const level = p.levels ? "level " + p.level + " of " + p.levels : "";
+    const parts = [];
+    if (who) parts.push(who);
+    if (level) parts.push(level);
+    if (!who && p.targets.length) parts.push(p.targets.join(", "));
+    return parts.join(" · ") || "nobody (no channel)";
+  }
+
+  function statusText(r) {
+    if (r.status === "acknowledged") return "acknowledged" + (r.acknowledgedBy ? " by " + r.acknowledgedBy : "");
+    if (r.status === "snoozed" && r.snoozedUntil) return "snoozed until " + Heron.clock(r.snoozedUntil);
+    return r.status;
+  }
+
+  async function act(row, action, fields) {
+    const buttons = row.querySelectorAll("button, select");
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      const updated = await Heron.post("/dashboard/api/incidents/" + row.dataset.incident + "/" + action, fields);
+      row.dataset.status = updated.status;
+      row.querySelector(".status").textContent = statusText(updated);
+      Heron.notice("");
+    } catch (e) {
+      Heron.notice("Could not " + (action === "ack" ? "acknowledge" : action) + " the incident: " + e.message);
+    } finally {
+      buttons.forEach((b) => { b.disabled = b.dataset.action === "ack" && row.dataset.status === "acknowledged"; });
+    }
+  }
+
+  function incidentRow(r) {
+    const tr = Heron.el("tr", "incident row-" + r.severity);
+    tr.dataset.incident = String(r.id);
+    tr.dataset.alarm = r.alarm;
+    tr.dataset.status = r.status;
+    const sev = Heron.el("td");
+    sev.appendChild(Heron.el("span", "sev sev-" + r.severity, r.severity));
+    const name = Heron.el("td", "alarm-name");
+    name.appendChild(alarmLink(r.alarm));
+    if (r.reason) name.appendChild(Heron.el("div", "muted small", r.reason));
+    const since = Heron.el("td", "since");
+    since.append(Heron.el("div", null, Heron.date(r.since) + " " + Heron.clock(r.since, true)));
+    const ago = Heron.el("div", "muted small ago");
+    ago.dataset.since = String(r.since);
+    since.appendChild(ago);
+    const actions = Heron.el("td", "actions");
+    const ack = Heron.el("button", "small", "Acknowledge");
+    ack.type = "button";
+    ack.dataset.action = "ack";
+    ack.disabled = r.status === "acknowledged";
+    ack.addEventListener("click", () => act(tr, "ack"));
+    const choice = Heron.el("select", "small");
+    choice.setAttribute("aria-label", "Snooze for");
+    for (const [value, label] of SNOOZES) {
+      const o = Heron.el("option", null, label);
+      o.value = value;
+      choice.appendChild(o);
+    }
+    const snooze = Heron.el("button", "small secondary", "Snooze");
+    snooze.type = "button";
+    snooze.dataset.action = "snooze";
+    snooze.addEventListener("click", () => act(tr, "snooze", { duration: choice.value }));
+    const resolve = Heron.el("button", "small secondary", "Resolve");
+    resolve.type = "button";
+    resolve.dataset.action = "resolve";
+    resolve.addEventListener("click", () => act(tr, "resolve"));
+    const explain = Heron.el("a", "small", "explain");
+    explain.href = "/dashboard/notify#what=" + encodeURIComponent(r.alarm);
+    const box = Heron.el("div", "box");
+    box.append(ack, choice, snooze, resolve, explain);
+    actions.appendChild(box);
+    tr.append(sev, name, Heron.el("td", "status", statusText(r)), since,
+      Heron.el("td", "paged", pagedText(r.paged)), actions);
+    return tr;
+  }
+
+  function updateIncidents(alerts) {
+    const root = document.getElementById("incidents");
+    if (alerts === undefined) {
+      if (state.incidentsShown !== "none") {
+        state.incidentsShown = "none";
+        root.textContent = "";
+        root.appendChild(Heron.el("p", "muted", "Notifications are not running on this instance."));
+        document.getElementById("silence-form").classList.add("hidden");
+      }
+      return;
+    }
+    const c = alerts.counts;
+    document.getElementById("alert-counts").textContent =
+      c.open + " open · " + c.acknowledged + " acknowledged · " + c.snoozed + " snoozed";
+    // Rows are kept (with their snooze choice and focus) while their incident is unchanged.
+    if (!alerts.incidents.length) {
+      if (state.incidentsShown !== "empty") {
+        state.incidentsShown = "empty";
+        state.rows = new Map();
+        root.textContent = "";
+        root.appendChild(Heron.el("p", "muted ok-note", "No open incidents."));
+      }
+    } else {
+      let table = root.querySelector("table.incident-table");
+      if (!table) {
+        root.textContent = "";
+        table = Heron.el("table", "alarm-table incident-table");
+        const head = Heron.el("tr");
+        for (const h of ["Severity", "Alarm", "Status", "Since", "Paged", ""]) head.appendChild(Heron.el("th", null, h));
+        table.appendChild(head);
+        root.appendChild(table);
+        state.rows = new Map();
+      }
+      state.incidentsShown = "rows";
+      const next = new Map();
+      for (const r of alerts.incidents) {
+        const key = JSON.stringify(r);
+        const kept = state.rows.get(r.id);
+        const view = kept && kept.key === key ? kept : { key, tr: incidentRow(r) };
+        if (kept && kept !== view) kept.tr.remove();
+        next.set(r.id, view);
+        table.appendChild(view.tr); // moves an existing row into its new place
+      }
+      for (const [id, view] of state.rows) if (!next.has(id)) view.tr.remove();
+      state.rows = next;
+    }
+    for (const el of root.querySelectorAll(".ago")) {
+      el.textContent = "for " + Heron.span(state.now - Number(el.dataset.since));
+    }
+    updateSilences(alerts.silences);
+  }
+
+  function updateSilences(silences) {
+    const key = JSON.stringify(silences);
+    if (key === state.silencesShown) return;
+    state.silencesShown = key;
+    const root = document.getElementById("silences");
+    root.textContent = "";
+    if (!silences.length) {
+      root.appendChild(Heron.el("p", "muted small", "No silences in force."));
+      return;
+    }
+    const table = Heron.el("table", "alarm-table silence-table");
+    const head = Heron.el("tr");
+    for (const h of ["Matcher", "Status", "From", "Until", "Comment", ""]) head.appendChild(Heron.el("th", null, h));
+    table.appendChild(head);
+    for (const s of silences) {
+      const tr = Heron.el("tr");
+      tr.dataset.silence = String(s.id);
+      const expire = Heron.el("button", "small secondary", "Expire");
+      expire.type = "button";
+      expire.addEventListener("click", async () => {
+        expire.disabled = true;
+        try {
+          await Heron.post("/dashboard/api/silences/" + s.id + "/expire");
+          tr.remove();
+        } catch (e) {
+          Heron.notice("Could not expire the silence: " + e.message);
+          expire.disabled = false;
+        }
+      });
+      const cell = Heron.el("td");
+      cell.appendChild(expire);
+      tr.append(Heron.el("td", "alarm-name", s.pattern), Heron.el("td", null, s.status),
+        Heron.el("td", "since", Heron.date(s.starts) + " " + Heron.clock(s.starts)),
+        Heron.el("td", "since", Heron.date(s.ends) + " " + Heron.clock(s.ends)),
+        Heron.el("td", "muted", s.comment + " (" + s.createdBy + ")"), cell);
+      table.appendChild(tr);
+    }
+    root.appendChild(table);
+  }
+
+  function setupSilenceForm() {
+    const form = document.getElementById("silence-form");
+    const error = document.getElementById("silence-error");
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const fields = Object.fromEntries(new FormData(form).entries());
+      for (const input of form.querySelectorAll("input")) input.removeAttribute("aria-invalid");
+      try {
+        const created = await Heron.post("/dashboard/api/silences", fields);
+        error.classList.add("hidden");
+        form.querySelector("#silence-comment").value = "";
+        form.querySelector("#silence-pattern").value = "";
+        state.silencesShown = "";
+        document.body.dataset.silenced = String(created.id);
+      } catch (err) {
+        error.textContent = err.message;
+        error.classList.remove("hidden");
+        const bad = err.field && form.querySelector('[name="' + err.field + '"]');
+        if (bad) { bad.setAttribute("aria-invalid", "true"); bad.focus(); }
+      }
+    });
+  }
+
+  async function loadAnnotations() {
+    if (!state.layout || !state.layout.alarmsAvailable) return;
+    const range = state.range;
+    try {
+      const data = await Heron.api("/dashboard/api/annotations?range=" + encodeURIComponent(range));
+      if (range !== state.range) return;
+      for (const [id, chart] of Object.entries(state.charts)) chart.setAnnotations(data.annotations[id] || []);
+    } catch (e) {
+      Heron.notice("Could not load the alarm annotations: " + e.message);
+    }
   }
 
   function buildCharts(layout) {
@@ -139,6 +357,7 @@
       if (range !== state.range) return;
       state.data = data;
       drawCharts();
+      await loadAnnotations();
       document.body.dataset.range = range;
       Heron.notice("");
     } catch (e) {
@@ -199,7 +418,9 @@
     state.source = source;
     source.addEventListener("snapshot", (e) => {
       const snap = JSON.parse(e.data);
+      state.now = snap.t;
       updateTiles(snap.tiles);
+      updateIncidents(snap.alerts);
       updateAlarms(snap.alarms);
       mergeTail(snap.tail);
       live.className = "live on";
@@ -234,6 +455,7 @@
       buildRanges(layout);
       markRange();
       buildCharts(layout);
+      setupSilenceForm();
       connect();
       await loadCharts();
       document.body.dataset.ready = "1";

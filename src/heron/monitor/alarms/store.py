@@ -6,7 +6,8 @@ and the API, and as JSON rows in SQLite (WAL), so state and history survive a ``
 change is committed before the method returns. A new alarm starts in INSUFFICIENT_DATA
 ("Unchecked: Initial alarm creation"); putting an existing alarm again replaces its configuration
 and keeps its state, as PutMetricAlarm does. History items are stored exactly as
-DescribeAlarmHistory returns them and expire after two weeks (AWS's documented retention).
+DescribeAlarmHistory returns them (``history_log``) and expire after two weeks (AWS's documented
+retention).
 """
 
 from __future__ import annotations
@@ -22,7 +23,26 @@ from pathlib import Path
 from typing import Any
 
 from heron.monitor.alarms import history
+from heron.monitor.alarms.history_log import (
+    HISTORY_SCHEMA,
+    HistoryQuery,
+    delete_before,
+    insert_items,
+    select_items,
+)
 from heron.types import Clock
+
+# HistoryQuery is part of this store's interface (``history``), so it is exported from here too.
+__all__ = [
+    "ACTION_KEYS",
+    "HISTORY_RETENTION_S",
+    "INITIAL_REASON",
+    "STATE_KEYS",
+    "AlarmStore",
+    "HistoryQuery",
+    "Transition",
+    "normalize_action_arns",
+]
 
 #: How long history items are kept (CloudWatch documents two weeks).
 HISTORY_RETENTION_S = 14 * 86400
@@ -42,11 +62,6 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alarms (name TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tags (
     arn TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (arn, key));
-CREATE TABLE IF NOT EXISTS history (
-    id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, type TEXT NOT NULL,
-    ts REAL NOT NULL, kind TEXT NOT NULL, summary TEXT NOT NULL, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS history_ts ON history (ts, id);
-CREATE INDEX IF NOT EXISTS history_name ON history (name, ts, id);
 """
 
 
@@ -84,20 +99,6 @@ class Transition:
     timestamp: float
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryQuery:
-    """DescribeAlarmHistory's filters (``after`` is the paging cursor: (timestamp, id))."""
-
-    name: str | None = None
-    types: frozenset[str] = frozenset({"MetricAlarm"})
-    kind: str | None = None
-    start: float | None = None
-    end: float | None = None
-    ascending: bool = False
-    after: tuple[float, int] | None = None
-    limit: int = 100
-
-
 class AlarmStore:
     """Alarms, their tags and their history; thread-safe."""
 
@@ -116,7 +117,7 @@ class AlarmStore:
         )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db.executescript(_SCHEMA + HISTORY_SCHEMA)
         self._alarms: dict[str, dict[str, Any]] = {
             name: json.loads(body) for name, body in self._db.execute("SELECT * FROM alarms")
         }
@@ -192,7 +193,7 @@ class AlarmStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._write(alarm)
-                self._insert_history([item])
+                insert_items(self._db, [item])
                 if before is None:
                     self._db.execute("DELETE FROM tags WHERE arn=?", (alarm["AlarmArn"],))
                     self._put_tags(alarm["AlarmArn"], tags)
@@ -217,7 +218,7 @@ class AlarmStore:
                 for alarm in gone:
                     self._db.execute("DELETE FROM alarms WHERE name=?", (alarm["AlarmName"],))
                     self._db.execute("DELETE FROM tags WHERE arn=?", (alarm["AlarmArn"],))
-                self._insert_history([history.deleted(a, now) for a in gone])
+                insert_items(self._db, [history.deleted(a, now) for a in gone])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -296,7 +297,7 @@ class AlarmStore:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._write(after)
-                self._insert_history([item])
+                insert_items(self._db, [item])
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -319,7 +320,7 @@ class AlarmStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._insert_history(items)
+                insert_items(self._db, items)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -327,51 +328,14 @@ class AlarmStore:
 
     def history(self, query: HistoryQuery) -> list[tuple[int, dict[str, Any]]]:
         """Matching history items with their ids, newest first unless ``ascending``."""
-        where = [f"type IN ({','.join('?' * len(query.types))})"]
-        args: list[Any] = sorted(query.types)
-        if query.name is not None:
-            where.append("name=?")
-            args.append(query.name)
-        if query.kind is not None:
-            where.append("kind=?")
-            args.append(query.kind)
-        if query.start is not None:
-            where.append("ts>=?")
-            args.append(query.start)
-        if query.end is not None:
-            where.append("ts<=?")
-            args.append(query.end)
-        direction = "ASC" if query.ascending else "DESC"
-        if query.after is not None:
-            where.append(f"(ts, id) {'>' if query.ascending else '<'} (?, ?)")
-            args.extend(query.after)
-        sql = (
-            f"SELECT id, name, type, ts, kind, summary, data FROM history "
-            f"WHERE {' AND '.join(where)} ORDER BY ts {direction}, id {direction} LIMIT ?"
-        )
         with self._lock:
-            rows = self._db.execute(sql, (*args, query.limit)).fetchall()
-        return [
-            (
-                ident,
-                {
-                    "AlarmName": name,
-                    "AlarmType": kind_of_alarm,
-                    "Timestamp": ts,
-                    "HistoryItemType": kind,
-                    "HistorySummary": summary,
-                    "HistoryData": data,
-                },
-            )
-            for ident, name, kind_of_alarm, ts, kind, summary, data in rows
-        ]
+            return select_items(self._db, query)
 
     def expire_history(self, now: float | None = None) -> int:
         """Drop history older than the retention period; how many items went."""
         cutoff = (self._clock() if now is None else now) - self._retention_s
         with self._lock:
-            cursor = self._db.execute("DELETE FROM history WHERE ts < ?", (cutoff,))
-            return cursor.rowcount
+            return delete_before(self._db, cutoff)
 
     # -- tags ------------------------------------------------------------------------------
 
@@ -409,20 +373,4 @@ class AlarmStore:
         self._db.executemany(
             "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
             [(arn, t["Key"], t["Value"]) for t in tags],
-        )
-
-    def _insert_history(self, items: Sequence[Mapping[str, Any]]) -> None:
-        self._db.executemany(
-            "INSERT INTO history (name, type, ts, kind, summary, data) VALUES (?,?,?,?,?,?)",
-            [
-                (
-                    i["AlarmName"],
-                    i["AlarmType"],
-                    i["Timestamp"],
-                    i["HistoryItemType"],
-                    i["HistorySummary"],
-                    i["HistoryData"],
-                )
-                for i in items
-            ],
         )

@@ -1,9 +1,10 @@
 """HTTP routes for the notifier, to mount on the monitor app: SNS subscription confirmation
-(the unsigned ``SubscribeURL``), incidents (list, acknowledge, snooze, resolve) and the inbox.
+and removal (the unsigned ``SubscribeURL`` and ``UnsubscribeURL``), signed incident links, incidents (list, acknowledge, snooze, resolve) and the inbox.
 """
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 
 from starlette.requests import Request
@@ -12,6 +13,7 @@ from starlette.routing import Route
 
 from heron.monitor.notify.channels.inbox import Inbox
 from heron.monitor.notify.incidents import Incident, IncidentError
+from heron.monitor.notify.link_routes import link_routes
 from heron.monitor.notify.operations import acknowledge, resolve, snooze
 from heron.monitor.notify.pipeline import Context
 
@@ -39,15 +41,28 @@ def notify_routes(ctx: Context, clock: Callable[[], float]) -> list[Route]:
 
     async def confirm(request: Request) -> Response:
         token = request.query_params.get("Token", "")
-        channel = ctx.outbox.confirm(token) if token else None
-        if channel is None:
-            return PlainTextResponse("Invalid token", status_code=400)
         arn = request.query_params.get("TopicArn", "")
+        channel = ctx.outbox.confirm(token) if token else None
+        if channel is not None:
+            sub_arn = f"{arn}:{channel}"
+        elif token and ctx.topics is not None:  # a subscription made through the SNS API
+            sub_arn = ctx.topics.confirm_subscription(arn, token) or ""
+        else:
+            sub_arn = ""
+        if not sub_arn:
+            return PlainTextResponse("Invalid token", status_code=400)
         body = (
             "<ConfirmSubscriptionResponse><ConfirmSubscriptionResult><SubscriptionArn>"
-            f"{arn}:{channel}</SubscriptionArn></ConfirmSubscriptionResult>"
+            f"{html.escape(sub_arn)}</SubscriptionArn></ConfirmSubscriptionResult>"
             "</ConfirmSubscriptionResponse>"
         )
+        return Response(body, media_type="text/xml")
+
+    async def unsubscribe(request: Request) -> Response:
+        arn = request.query_params.get("SubscriptionArn", "")
+        if ctx.topics is None or not arn or not ctx.topics.unsubscribe(arn):
+            return PlainTextResponse("Subscription does not exist", status_code=404)
+        body = "<UnsubscribeResponse><UnsubscribeResult/></UnsubscribeResponse>"
         return Response(body, media_type="text/xml")
 
     async def incidents(request: Request) -> Response:
@@ -83,8 +98,11 @@ def notify_routes(ctx: Context, clock: Callable[[], float]) -> list[Route]:
         items = Inbox(ctx.db).items(int(request.query_params.get("limit", "50")))
         return JSONResponse([_item(i) for i in items])
 
+    links = link_routes(ctx, ctx.links, clock) if ctx.links is not None else []
     return [
+        *links,
         Route("/notify/confirm", confirm, methods=["GET"]),
+        Route("/notify/unsubscribe", unsubscribe, methods=["GET"]),
         Route("/notify/incidents", incidents, methods=["GET"]),
         Route("/notify/incidents/{id}/{action}", act, methods=["POST"]),
         Route("/notify/inbox", inbox, methods=["GET"]),

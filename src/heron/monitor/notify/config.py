@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from heron.errors import ConfigError
 from heron.monitor.notify.hours import Hours, parse_hours
+from heron.monitor.notify.maintenance import Window, parse_windows
 from heron.monitor.notify.oncall import Schedule, parse_schedule
 from heron.monitor.notify.retry import RetryPolicy, parse_retry
 from heron.monitor.notify.secrets import Secret, resolve_secret
@@ -22,10 +23,13 @@ from heron.monitor.notify.secrets import Secret, resolve_secret
 PROTOCOLS = ("slack", "email", "http", "https", "inbox")
 #: Channel names with a meaning of their own.
 INBOX, ONCALL = "inbox", "oncall"
-#: Slack allows about one message per second per webhook.
+#: Slack allows about one message per second per webhook (and per channel for chat.postMessage).
 SLACK_RATE = 1.0
+#: Slack's Web API (tests point a channel's ``api_url`` at a local server instead).
+SLACK_API = "https://slack.com/api"
 _SECTIONS = {
     "channels", "routes", "hours", "oncall", "people", "escalation", "flapping", "public_url",
+    "link_expiry_min", "snooze_min", "maintenance",
 }  # fmt: skip
 
 
@@ -47,6 +51,9 @@ class Channel:
     user: str = ""
     password: Secret | None = None
     confirm: bool = True
+    token: Secret | None = None
+    slack_channel: str = ""
+    api_url: str = SLACK_API
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +97,9 @@ class NotifyConfig:
     escalation: Escalation = Escalation()
     flapping: Flapping = Flapping()
     public_url: str = "http://127.0.0.1:4566"
+    link_expiry_s: float = 86400.0
+    snooze_min: int = 60
+    maintenance: tuple[Window, ...] = ()
 
     def route(self, topic: str) -> Route:
         """The route for ``topic`` (the inbox when none is configured)."""
@@ -140,6 +150,8 @@ def parse_channel(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> 
     if protocol == "inbox":
         _check_keys(raw, key, {"protocol"})
         return Channel(name, "inbox")
+    if protocol == "slack" and ("token" in raw or "token_file" in raw):
+        return _slack_bot(name, raw, env, key, common, timeout)
     if protocol in ("slack", "http", "https"):
         _check_keys(raw, key, common | {"url", "url_file", "confirm"})
         schemes = ("https", "http") if protocol != "https" else ("https",)
@@ -296,8 +308,39 @@ def load_notify_config(
     public_url = raw.get("public_url", "http://127.0.0.1:4566")
     if not isinstance(public_url, str) or urlsplit(public_url).scheme not in ("http", "https"):
         raise ConfigError("notify.public_url: expected an http(s) URL")
+    expiry = _number(raw, "link_expiry_min", "notify", 1440.0) * 60
+    snooze_min = raw.get("snooze_min", 60)
+    if isinstance(snooze_min, bool) or not isinstance(snooze_min, int) or snooze_min < 1:
+        raise ConfigError("notify.snooze_min: expected a positive whole number of minutes")
+    if expiry <= 0:
+        raise ConfigError("notify.link_expiry_min: expected a positive number of minutes")
+    windows = parse_windows(_table(raw.get("maintenance"), "notify.maintenance"))
     return NotifyConfig(channels, routes, hours, schedules, people, escalation, flapping,
-                        public_url.rstrip("/"))  # fmt: skip
+                        public_url.rstrip("/"), expiry, snooze_min, windows)  # fmt: skip
+
+
+def _slack_bot(
+    name: str,
+    raw: Mapping[str, Any],
+    env: Mapping[str, str],
+    key: str,
+    common: set[str],
+    timeout: float,
+) -> Channel:
+    """A Slack channel posting with a bot token (chat.postMessage), which allows threads."""
+    _check_keys(raw, key, common | {"token", "token_file", "channel", "api_url"})
+    token = resolve_secret(raw.get("token"), f"{key}.token", env, file=raw.get("token_file"))
+    channel = raw.get("channel")
+    if not isinstance(channel, str) or not channel.strip():
+        raise ConfigError(f"{key}.channel: a bot token needs the Slack channel id, e.g. 'C0123ABC'")
+    api_url = raw.get("api_url", SLACK_API)
+    if not isinstance(api_url, str) or urlsplit(api_url).scheme not in ("http", "https"):
+        raise ConfigError(f"{key}.api_url: expected an http(s) URL like {SLACK_API}")
+    return Channel(
+        name, "slack", rate_per_s=_number(raw, "rate_per_s", key, SLACK_RATE),
+        retry=parse_retry(raw.get("retry"), f"{key}.retry", RetryPolicy()), timeout_s=timeout,
+        token=token, slack_channel=channel.strip(), api_url=api_url.rstrip("/"),
+    )  # fmt: skip
 
 
 def _escalation(raw: Mapping[str, Any], schedules: Mapping[str, Schedule]) -> Escalation:

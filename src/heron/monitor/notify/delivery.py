@@ -15,8 +15,9 @@ import logging
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import replace
 
 from heron.monitor.notify.channels import Outcome, Sender
 from heron.monitor.notify.channels.webhook import WebhookSender
@@ -27,6 +28,7 @@ from heron.monitor.notify.pipeline import Context
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
 from heron.monitor.notify.routing import rate_decision, retry_decision
 from heron.monitor.notify.secrets import redact
+from heron.monitor.notify.subscriptions import SUB_PREFIX
 
 log = logging.getLogger("heron.notify")
 #: How long an unanswered SubscriptionConfirmation waits before it is sent again.
@@ -39,14 +41,22 @@ def digest_key(rows: Sequence[Row]) -> str:
     return "digest:" + hashlib.sha256(joined.encode()).hexdigest()[:32]
 
 
-def digest_notice(rows: Sequence[Row], note: str) -> Notice:
-    """One Notice listing everything ``rows`` would have said."""
+def digest_notice(rows: Sequence[Row], note: str, *, merge_identical: bool = True) -> Notice:
+    """One Notice listing everything ``rows`` would have said (the notice itself when they all
+    say the same thing, e.g. one resolution announced to a channel and a person paged there)."""
+    threads = {r.notice.thread for r in rows}
+    thread = threads.pop() if len(threads) == 1 else ""  # one incident's digest stays threaded
+    recipients = {r.notice.recipient for r in rows}
+    keys = tuple(r.key for r in rows)
+    same = {(r.notice.kind, tuple(a.id for a in r.notice.alerts)) for r in rows}
+    if merge_identical and len(same) == 1:
+        only = recipients.pop() if len(recipients) == 1 else ""
+        return replace(rows[0].notice, recipient=only, keys=keys, thread=thread)
     firing: list[Alert] = []
     resolved: list[Alert] = []
     for r in rows:
         (resolved if r.notice.kind is Kind.RESOLUTION else firing).extend(r.notice.alerts)
         resolved.extend(r.notice.resolved)
-    recipients = {r.notice.recipient for r in rows}
     severity = worst([r.notice.severity for r in rows])
     return Notice(
         Kind.DIGEST,
@@ -56,16 +66,26 @@ def digest_notice(rows: Sequence[Row], note: str) -> Notice:
         note=note,
         recipient=recipients.pop() if len(recipients) == 1 else "",
         resolved=tuple(resolved),
-        keys=tuple(r.key for r in rows),
+        keys=keys,
+        thread=thread,
     )
 
 
 class Deliverer:
     """Sends due outbox rows through their channels."""
 
-    def __init__(self, ctx: Context, senders: Mapping[str, Sender], *, workers: int = 8) -> None:
+    def __init__(
+        self,
+        ctx: Context,
+        senders: Mapping[str, Sender],
+        *,
+        workers: int = 8,
+        resolve: Callable[[str], tuple[Channel, Sender] | None] | None = None,
+    ) -> None:
+        """``resolve`` finds the channel and sender of an SNS API subscription destination."""
         self.ctx = ctx
         self.senders = senders
+        self.resolve = resolve
         self._busy: set[str] = set()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="heron-notify")
@@ -90,6 +110,9 @@ class Deliverer:
         for r in rows:
             incident = self.ctx.incidents.latest_for(r.alarm)
             still = incident is not None and incident.active
+            if r.notice.kind is Kind.NO_DATA:  # no incident: relevant while data is missing
+                last = self.ctx.states.last(r.alarm)
+                still = last is not None and last.state == "INSUFFICIENT_DATA"
             if r.notice.kind is Kind.RESOLUTION or still:
                 firing.append(r)
         if not firing:
@@ -97,7 +120,9 @@ class Deliverer:
                 self.ctx.outbox.expire(r.id, now, Reason.NO_LONGER_RELEVANT.value)
                 self._note(r, Decision(Verdict.DROP, Reason.NO_LONGER_RELEVANT), now)
             return
-        notice = digest_notice(firing, "Held outside business hours; delivered as one digest.")
+        notice = digest_notice(
+            firing, "Held outside business hours; delivered as one digest.", merge_identical=False
+        )
         stale = [r for r in rows if r not in firing]
         stale_alerts = tuple(a for r in stale for a in r.notice.alerts)
         notice = Notice(
@@ -147,6 +172,15 @@ class Deliverer:
     def _deliver_channel(self, name: str, rows: list[Row], now: float) -> None:
         config = self.ctx.config.channels.get(name)
         sender = self.senders.get(name)
+        if name.startswith(SUB_PREFIX) and self.resolve is not None:
+            found = self.resolve(name)
+            if found is None:  # unsubscribed while the rows waited: SNS would not send them
+                with self.ctx.db.transaction():
+                    for r in rows:
+                        self.ctx.outbox.expire(r.id, now, Reason.UNSUBSCRIBED.value)
+                        self._note(r, Decision(Verdict.DROP, Reason.UNSUBSCRIBED), now, r.id)
+                return
+            config, sender = found
         if config is None or sender is None:
             # The channel left the configuration after the rows were accepted: never drop them.
             config, sender = self.ctx.config.channels[INBOX], self.senders[INBOX]

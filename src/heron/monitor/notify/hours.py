@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from heron.errors import ConfigError
 
+#: The hours table that always exists (Mon-Fri 09:00-17:00 UTC unless configured).
+DEFAULT_HOURS = "business"
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 #: How far ahead ``next_open`` looks before concluding the calendar never opens.
 _HORIZON_DAYS = 400

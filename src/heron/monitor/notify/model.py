@@ -43,6 +43,7 @@ class Kind(StrEnum):
     FLAPPING = "flapping"
     SETTLED = "settled"
     CONFIRMATION = "confirmation"
+    NO_DATA = "no-data"
 
 
 @dataclass(frozen=True, slots=True)

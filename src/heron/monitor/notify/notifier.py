@@ -20,6 +20,7 @@ from heron.monitor.notify.channels import Sender
 from heron.monitor.notify.channels.email import EmailSender
 from heron.monitor.notify.channels.inbox import Inbox
 from heron.monitor.notify.channels.slack import SlackSender
+from heron.monitor.notify.channels.slack_api import SlackApiSender
 from heron.monitor.notify.channels.webhook import WebhookSender
 from heron.monitor.notify.config import INBOX, NotifyConfig
 from heron.monitor.notify.db import NotifyDB
@@ -27,6 +28,8 @@ from heron.monitor.notify.delivery import Deliverer
 from heron.monitor.notify.flapping import AlarmStates, has_settled
 from heron.monitor.notify.incidents import IncidentStore
 from heron.monitor.notify.ledger import Ledger
+from heron.monitor.notify.links import Linker, load_or_create_key
+from heron.monitor.notify.maintenance import MaintenanceStore, active_window
 from heron.monitor.notify.model import Alert, Kind, Notice, Severity, alert_from_message
 from heron.monitor.notify.outbox import QUEUED, Outbox
 from heron.monitor.notify.pipeline import Context, Enqueue, Route, build_pipeline
@@ -34,6 +37,7 @@ from heron.monitor.notify.reasons import Decision, Reason, Verdict
 from heron.monitor.notify.routing import escalation_step, level_target, promote_decision, target
 from heron.monitor.notify.secrets import install_log_redaction
 from heron.monitor.notify.silences import Silences
+from heron.monitor.notify.subscriptions import ApiSubscriptions, Subscribers
 from heron.monitor.notify.topics import DELIVERED, TopicStore
 from heron.types import Clock
 
@@ -44,22 +48,32 @@ POLL_S = 1.0
 BATCH = 500
 
 
-def open_context(config: NotifyConfig, path: Path | str) -> Context:
-    """The stores over the notify database at ``path``."""
+def open_context(
+    config: NotifyConfig,
+    path: Path | str,
+    *,
+    links: Linker | None = None,
+    topics: TopicStore | None = None,
+) -> Context:
+    """The stores over the notify database at ``path`` (``topics`` adds SNS API subscriptions)."""
     db = NotifyDB(path)
+    subscribers = Subscribers(topics) if topics is not None else None
     return Context(
-        config, db, Ledger(db), IncidentStore(db), AlarmStates(db), Silences(db), Outbox(db)
-    )
+        config, db, Ledger(db), IncidentStore(db), AlarmStates(db), Silences(db), Outbox(db),
+        links, topics, subscribers,
+    )  # fmt: skip
 
 
 def build_senders(ctx: Context, client: httpx.Client) -> dict[str, Sender]:
     """One sender per configured channel."""
     senders: dict[str, Sender] = {}
     for name, ch in ctx.config.channels.items():
-        if ch.protocol == "slack":
-            senders[name] = SlackSender(ch, client)
+        if ch.protocol == "slack" and ch.token is not None:
+            senders[name] = SlackApiSender(ch, client, ctx.db, ctx.links)
+        elif ch.protocol == "slack":
+            senders[name] = SlackSender(ch, client, ctx.links)
         elif ch.protocol == "email":
-            senders[name] = EmailSender(ch)
+            senders[name] = EmailSender(ch, ctx.links)
         elif ch.protocol in ("http", "https"):
             senders[name] = WebhookSender(ch, client, ctx.config.public_url)
         else:
@@ -84,11 +98,18 @@ class Notifier:
         self.topics = topics
         self.config = config
         self.clock = clock
-        self.ctx = open_context(config, db_path)
+        key = load_or_create_key(Path(db_path).parent)
+        linker = Linker(key, config.public_url, config.link_expiry_s, config.snooze_min)
+        self.ctx = open_context(config, db_path, links=linker, topics=topics)
         self.pipeline = build_pipeline(self.ctx)
         self._own_client = client is None
         self._client = client or httpx.Client()
-        self.deliverer = Deliverer(self.ctx, build_senders(self.ctx, self._client))
+        self.subscriptions = ApiSubscriptions(topics, config, self._client, self.ctx.db, linker)
+        self.deliverer = Deliverer(
+            self.ctx,
+            build_senders(self.ctx, self._client),
+            resolve=self.subscriptions.resolve,
+        )
         self._last_tick: float | None = None
 
     def close(self) -> None:
@@ -125,7 +146,10 @@ class Notifier:
 
     def tick(self, now: float, *, wait: bool = True) -> None:
         """One round: accept new messages, react to time passing, deliver what is due."""
+        if self.ctx.subscribers is not None:
+            self.ctx.subscribers.refresh()  # before any transaction: see Subscribers
         self.accept(now)
+        self.subscriptions.send_confirmations(self.ctx.ledger, now)
         self.unsilence(now)
         self.settle(now)
         self.escalate(now)
@@ -170,6 +194,16 @@ class Notifier:
                 if last is None or not s.matches(alarm) or self.ctx.incidents.active_for(alarm):
                     continue
                 self.inject(last.with_(id=f"{last.id}:unsilenced:{s.id}"), now)
+        if since >= now:
+            return
+        windows = [*self.config.maintenance, *MaintenanceStore(self.ctx.db).all()]
+        for alarm in self._firing_alarms():
+            was = active_window(alarm, windows, since)
+            if was is None or active_window(alarm, windows, now) is not None:
+                continue
+            last = self.ctx.states.last(alarm)
+            if last is not None and not self.ctx.incidents.active_for(alarm):
+                self.inject(last.with_(id=f"{last.id}:after-maintenance:{was.name}:{now:.0f}"), now)
 
     def _firing_alarms(self) -> list[str]:
         rows = self.ctx.db.all("SELECT alarm FROM nt_states WHERE state='ALARM' ORDER BY alarm")

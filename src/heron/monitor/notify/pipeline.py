@@ -8,14 +8,17 @@ changes, outbox rows and ledger entries commit together.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from heron.monitor.notify.config import INBOX, ONCALL, NotifyConfig
 from heron.monitor.notify.db import NotifyDB
 from heron.monitor.notify.flapping import AlarmStates
+from heron.monitor.notify.hours import DEFAULT_HOURS
 from heron.monitor.notify.incidents import IncidentStore
 from heron.monitor.notify.ledger import Ledger
+from heron.monitor.notify.links import Linker
+from heron.monitor.notify.maintenance import MaintenanceStore, maintenance_decision
 from heron.monitor.notify.model import Alert, Kind, Notice, Severity
 from heron.monitor.notify.outbox import DEFERRED, QUEUED, Outbox
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
@@ -30,6 +33,8 @@ from heron.monitor.notify.routing import (
     window_decision,
 )
 from heron.monitor.notify.silences import Silences
+from heron.monitor.notify.subscriptions import Subscribers
+from heron.monitor.notify.topics import TopicStore
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +48,9 @@ class Context:
     states: AlarmStates
     silences: Silences
     outbox: Outbox
+    links: Linker | None = None
+    topics: TopicStore | None = None
+    subscribers: Subscribers | None = None
 
 
 class Stage(Protocol):
@@ -102,9 +110,12 @@ class Silence(_Base):
 
     def __call__(self, alerts: list[Alert], now: float) -> list[Alert]:
         active = self.ctx.silences.current(now)
+        windows = [*self.ctx.config.maintenance, *MaintenanceStore(self.ctx.db).all()]
         out = []
         for a in alerts:
             decision = silence_decision(a, active, now)
+            if decision.verdict is not Verdict.DROP:
+                decision = maintenance_decision(a.alarm, windows, now)
             if decision.verdict is Verdict.DROP:
                 self.note(a, decision, now)
             else:
@@ -130,6 +141,10 @@ class Dedup(_Base):
                 next_at = now + interval(0, policy) if escalates and policy.levels else None
                 incident = self.ctx.incidents.open(a, now, next_at)
                 a = a.with_(incident=incident.id, thread=incident.thread)
+            elif decision.reason is Reason.INSUFFICIENT_DATA:
+                a = a.with_(kind=Kind.NO_DATA.value, severity=Severity.INFO, channels=())
+                if active is not None:
+                    a = a.with_(incident=active.id, thread=active.thread)
             elif decision.reason is Reason.RESOLVED and active is not None:
                 self.ctx.incidents.resolve(active.id, now, "alarm returned to OK")
                 a = a.with_(incident=active.id, thread=active.thread, channels=active.targets)
@@ -187,6 +202,9 @@ class Route(_Base):
         route = config.route(a.topic)
         targets: list[str] = []
         for channel in route.channels:
+            if channel == ONCALL and a.kind == Kind.NO_DATA.value:
+                self.note(a, Decision(Verdict.PASS, Reason.NO_PAGE_FOR_NO_DATA), now)
+                continue
             if channel != ONCALL:
                 targets.append(channel)
                 continue
@@ -200,6 +218,8 @@ class Route(_Base):
             self.note(
                 a, Decision(Verdict.PASS, Reason.ROUTED, f"on call: {who.user} ({who.source})"), now
             )
+        if self.ctx.subscribers is not None:  # subscriptions made through the SNS API
+            targets += self.ctx.subscribers.targets(a.topic_arn)
         if not targets:
             self.note(a, Decision(Verdict.PASS, Reason.NO_CHANNELS, "delivering to the inbox"), now)
             targets.append(INBOX)
@@ -217,6 +237,9 @@ class TimeWindow(_Base):
         out = []
         for a in alerts:
             route = config.route(a.topic)
+            if a.kind == Kind.NO_DATA.value and route.window is None:
+                # Low priority even on the critical topic: it waits for business hours.
+                route = replace(route, window=DEFAULT_HOURS)
             hours = config.hours.get(route.window) if route.window else None
             pending = a.is_resolution and self.ctx.outbox.has_deferred(a.alarm)
             decision = window_decision(a, route, hours, now, pending_digest=pending)
@@ -229,7 +252,9 @@ class TimeWindow(_Base):
 
 def notice_for(alert: Alert, person: str = "") -> Notice:
     """The Notice one destination receives for ``alert``."""
-    if alert.kind == Kind.FLAPPING.value:
+    if alert.kind == Kind.NO_DATA.value:
+        kind, title = Kind.NO_DATA, f"{alert.alarm} has insufficient data"
+    elif alert.kind == Kind.FLAPPING.value:
         kind, title = Kind.FLAPPING, f"{alert.alarm} is flapping"
     elif alert.kind == Kind.SETTLED.value:
         kind, title = Kind.SETTLED, f"{alert.alarm} settled: now {alert.state}"

@@ -37,8 +37,20 @@ def facts(alert: Alert) -> list[tuple[str, str]]:
     return out
 
 
-def text(notice: Notice) -> str:
-    """The notice as plain text."""
+Links = tuple[tuple[str, str], ...]
+
+
+def link_lines(links: Links) -> list[str]:
+    """The action links as text lines (signed; opening one asks before acting)."""
+    if not links:
+        return []
+    return ["", "Act on this incident (each link asks for confirmation):"] + [
+        f"  {label}: {url}" for label, url in links
+    ]
+
+
+def text(notice: Notice, links: Links = ()) -> str:
+    """The notice as plain text, with the incident's action links when given."""
     lines = [subject(notice), ""]
     if notice.recipient:
         lines.append(f"Paging {notice.recipient}.")
@@ -57,4 +69,5 @@ def text(notice: Notice) -> str:
         lines += [f"{label}: {value}" for label, value in facts(alert)]
         if alert.description:
             lines.append(f"Description: {alert.description}")
+    lines += link_lines(links)
     return "\n".join(lines) + "\n"

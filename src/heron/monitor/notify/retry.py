@@ -6,6 +6,7 @@ backoff from ``min_delay_s`` to ``max_delay_s`` (linear, arithmetic, geometric o
 then ``num_max_delay_retries`` at ``max_delay_s``. A 429's ``Retry-After`` stretches the delay
 and does not use up a retry (the endpoint is healthy, only busy). After the last retry the
 delivery goes to the dead-letter queue, from which ``heron notify dlq replay`` sends it again.
+No delay exceeds SNS's ``maxDelayTarget`` cap of 3,600 s, whatever the policy or Retry-After says.
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from typing import Any
 from heron.errors import ConfigError
 
 BACKOFF_FUNCTIONS = ("linear", "arithmetic", "geometric", "exponential")
+#: SNS's upper bound on ``maxDelayTarget`` (and so on any one retry delay), in seconds.
+MAX_DELAY_CAP_S = 3600.0
+
+
+def capped(delay: float) -> float:
+    """``delay`` limited to SNS's 3,600 s cap (a Retry-After of a day still waits one hour)."""
+    return min(max(delay, 0.0), MAX_DELAY_CAP_S)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +47,7 @@ class RetryPolicy:
             return 0.0
         retry -= self.num_no_delay_retries
         if retry <= self.num_min_delay_retries:
-            return self.min_delay_s
+            return capped(self.min_delay_s)
         retry -= self.num_min_delay_retries
         steps = (
             self.num_retries
@@ -48,8 +56,8 @@ class RetryPolicy:
             - self.num_max_delay_retries
         )
         if retry > steps:
-            return self.max_delay_s
-        return _backoff(self.backoff, self.min_delay_s, self.max_delay_s, retry / steps)
+            return capped(self.max_delay_s)
+        return capped(_backoff(self.backoff, self.min_delay_s, self.max_delay_s, retry / steps))
 
 
 def _backoff(shape: str, low: float, high: float, f: float) -> float:
@@ -90,6 +98,10 @@ def parse_retry(raw: Any, key: str, default: RetryPolicy) -> RetryPolicy:
     )
     if phases > policy.num_retries:
         raise ConfigError(f"{key}: the phase counts add up to more than num_retries")
+    if policy.max_delay_s > MAX_DELAY_CAP_S:
+        raise ConfigError(
+            f"{key}.max_delay_s: at most {MAX_DELAY_CAP_S:g} (SNS's maxDelayTarget cap)"
+        )
     if policy.min_delay_s > policy.max_delay_s:
         raise ConfigError(f"{key}.min_delay_s: must not exceed max_delay_s")
     return policy

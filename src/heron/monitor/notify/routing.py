@@ -18,7 +18,7 @@ from heron.monitor.notify.incidents import Incident
 from heron.monitor.notify.model import Alert, Severity
 from heron.monitor.notify.oncall import OnCall, Schedule
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
-from heron.monitor.notify.retry import RetryPolicy
+from heron.monitor.notify.retry import RetryPolicy, capped
 from heron.monitor.notify.silences import Silence, matching_silence
 
 
@@ -50,6 +50,11 @@ def incident_decision(alert: Alert, active: Incident | None) -> Decision:
         if active is None:
             return Decision(Verdict.DROP, Reason.NOTHING_TO_RESOLVE)
         return Decision(Verdict.PASS, Reason.RESOLVED, f"incident #{active.id}")
+    if alert.state == "INSUFFICIENT_DATA":
+        # Missing data is worth knowing about but is not an outage: its own low-priority kind
+        # that neither opens nor resolves an incident and never pages (docs/notify.md).
+        open_now = f"incident #{active.id} stays {active.status}" if active else ""
+        return Decision(Verdict.PASS, Reason.INSUFFICIENT_DATA, open_now)
     return Decision(Verdict.DROP, Reason.NOT_A_CHANGE, f"{alert.old_state} -> {alert.state}")
 
 
@@ -149,7 +154,7 @@ def retry_decision(outcome: Outcome, retries: int, policy: RetryPolicy, now: flo
     if outcome.permanent:
         return Decision(Verdict.DEAD, Reason.PERMANENT, str(outcome))
     if outcome.retry_after is not None:
-        wait = max(outcome.retry_after, 0.0)
+        wait = capped(outcome.retry_after)
         return Decision(
             Verdict.RETRY, Reason.THROTTLED, f"{outcome}; waiting {wait:g} s", until=now + wait
         )

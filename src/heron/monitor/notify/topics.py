@@ -1,9 +1,9 @@
 """SNS topics, subscriptions and published messages, durable in ``<data-dir>/notify.db``.
 
-A minimal SNS: topics are created idempotently by name, subscriptions are confirmed at once
-(AWS keeps http/https/email subscriptions "pending confirmation" until the endpoint confirms;
-locally there is nobody to click the link), and every published message lands in an ``outbox``
-table with a delivery status the notifier (next issue) works through. Nothing is delivered here.
+A minimal SNS: topics are created idempotently by name; http/https subscriptions stay "pending
+confirmation" until the endpoint GETs the SubscribeURL (or calls ConfirmSubscription) with the
+token the notifier sent it, other protocols are confirmed at once; every published message lands
+in an ``outbox`` table the notifier works through. Nothing is delivered here.
 """
 
 from __future__ import annotations
@@ -14,14 +14,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from heron.types import Clock
 
-#: Protocols Subscribe accepts (the ones Heron's notifier will know how to deliver to).
-PROTOCOLS = ("email", "email-json", "http", "https", "lambda", "sqs")
+#: Protocols Subscribe accepts; the notifier delivers to all but lambda and sqs (stored only).
+PROTOCOLS = ("email", "email-json", "http", "https", "lambda", "sqs", "slack")
+#: Protocols whose subscriptions wait for the SubscriptionConfirmation handshake.
+CONFIRMED_BY_HANDSHAKE = ("http", "https")
 #: Topics created on first start: critical alarms go to ``alerts``, warnings to ``warnings``.
 DEFAULT_TOPICS = ("alerts", "warnings")
 #: Outbox delivery states.
@@ -62,6 +64,9 @@ class Subscription:
     protocol: str
     endpoint: str
     owner: str
+    pending: bool = False
+    token: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,11 @@ class TopicStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(subscriptions)")}
+        for column, kind in (("pending", "INTEGER NOT NULL DEFAULT 0"), ("token", "TEXT"),
+                             ("confirm_sent", "REAL")):  # fmt: skip
+            if column not in columns:  # databases made before the confirmation handshake
+                self._db.execute(f"ALTER TABLE subscriptions ADD COLUMN {column} {kind}")
         self._listeners: list[Callable[[], None]] = []
         for name in default_topics:
             self.create_topic(name)
@@ -169,7 +179,9 @@ class TopicStore:
             if row is None:
                 raise TopicNotFound(arn)
             counts = self._db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE topic_arn=?", (arn,)
+                "SELECT COUNT(*) - COALESCE(SUM(pending), 0), COALESCE(SUM(pending), 0) "
+                "FROM subscriptions WHERE topic_arn=?",
+                (arn,),
             ).fetchone()
         stored: dict[str, str] = json.loads(row[0])
         return {
@@ -177,7 +189,7 @@ class TopicStore:
             "Owner": self.account_id,
             "DisplayName": stored.get("DisplayName", ""),
             "SubscriptionsConfirmed": str(counts[0]),
-            "SubscriptionsPending": "0",
+            "SubscriptionsPending": str(counts[1]),
             "SubscriptionsDeleted": "0",
             **stored,
         }
@@ -191,7 +203,11 @@ class TopicStore:
         endpoint: str,
         attributes: Mapping[str, str] | None = None,
     ) -> str:
-        """The subscription ARN (the same one again for the same protocol and endpoint)."""
+        """The subscription ARN (the same one again for the same protocol and endpoint).
+
+        http/https subscriptions start pending; the notifier sends them the confirmation.
+        """
+        pending = protocol in CONFIRMED_BY_HANDSHAKE
         with self._lock:
             if (
                 self._db.execute("SELECT 1 FROM topics WHERE arn=?", (topic_arn,)).fetchone()
@@ -206,32 +222,80 @@ class TopicStore:
                 return str(row[0])
             arn = f"{topic_arn}:{uuid.uuid4()}"
             self._db.execute(
-                "INSERT INTO subscriptions VALUES (?,?,?,?,?,?)",
-                (
-                    arn,
-                    topic_arn,
-                    protocol,
-                    endpoint,
-                    json.dumps(dict(attributes or {})),
-                    self._clock(),
-                ),
-            )
+                "INSERT INTO subscriptions (arn, topic_arn, protocol, endpoint, attributes,"
+                " created, pending, token) VALUES (?,?,?,?,?,?,?,?)",
+                (arn, topic_arn, protocol, endpoint, json.dumps(dict(attributes or {})),
+                 self._clock(), int(pending), uuid.uuid4().hex * 2 if pending else None),
+            )  # fmt: skip
+        if pending:
+            for listener in self._listeners:  # the notifier sends the confirmation at once
+                listener()
         return arn
+
+    def _select_subs(self, where: str, args: tuple[Any, ...]) -> list[Subscription]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT arn, topic_arn, protocol, endpoint, pending, token, attributes "
+                f"FROM subscriptions {where} ORDER BY created, rowid",
+                args,
+            ).fetchall()
+        return [
+            Subscription(a, t, p, e, self.account_id, bool(pend), tok or "", json.loads(attrs))
+            for a, t, p, e, pend, tok, attrs in rows
+        ]
 
     def subscriptions(self, topic_arn: str) -> list[Subscription]:
         """The topic's subscriptions in creation order."""
+        if not self.exists(topic_arn):
+            raise TopicNotFound(topic_arn)
+        return self._select_subs("WHERE topic_arn=?", (topic_arn,))
+
+    def all_subscriptions(self) -> list[Subscription]:
+        """Every subscription in creation order (ListSubscriptions)."""
+        return self._select_subs("", ())
+
+    def subscription(self, arn: str) -> Subscription | None:
+        """One subscription by ARN."""
+        found = self._select_subs("WHERE arn=?", (arn,))
+        return found[0] if found else None
+
+    def confirm_subscription(self, topic_arn: str, token: str) -> str | None:
+        """Confirm the pending subscription ``token`` was sent to; its ARN, or None."""
         with self._lock:
-            if (
-                self._db.execute("SELECT 1 FROM topics WHERE arn=?", (topic_arn,)).fetchone()
-                is None
-            ):
-                raise TopicNotFound(topic_arn)
-            rows = self._db.execute(
-                "SELECT arn, topic_arn, protocol, endpoint FROM subscriptions "
-                "WHERE topic_arn=? ORDER BY created, rowid",
-                (topic_arn,),
-            ).fetchall()
-        return [Subscription(a, t, p, e, self.account_id) for a, t, p, e in rows]
+            row = self._db.execute(
+                "SELECT arn FROM subscriptions WHERE token=? AND topic_arn=?", (token, topic_arn)
+            ).fetchone()
+            if row is None:
+                return None
+            self._db.execute("UPDATE subscriptions SET pending=0 WHERE arn=?", (row[0],))
+        return str(row[0])
+
+    def unsubscribe(self, arn: str) -> bool:
+        """Delete a subscription; False when there is none with that ARN."""
+        with self._lock:
+            return self._db.execute("DELETE FROM subscriptions WHERE arn=?", (arn,)).rowcount > 0
+
+    def set_subscription_attribute(self, arn: str, name: str, value: str) -> None:
+        """Store one subscription attribute (KeyError for an unknown subscription)."""
+        sub = self.subscription(arn)
+        if sub is None:
+            raise KeyError(arn)
+        merged = {**sub.attributes, name: value}
+        with self._lock:
+            self._db.execute(
+                "UPDATE subscriptions SET attributes=? WHERE arn=?", (json.dumps(merged), arn)
+            )
+
+    def confirmations_due(self, now: float, resend_s: float) -> list[Subscription]:
+        """Pending subscriptions whose confirmation was never sent or is due to be re-sent."""
+        return self._select_subs(
+            "WHERE pending=1 AND (confirm_sent IS NULL OR confirm_sent<=?)", (now - resend_s,)
+        )
+
+    def confirmation_sent(self, arn: str, now: float) -> None:
+        """Remember when the SubscriptionConfirmation was sent."""
+        with self._lock:
+            self._db.execute("UPDATE subscriptions SET confirm_sent=? WHERE arn=?", (now, arn))
 
     # -- publishing ------------------------------------------------------------------------
 

@@ -12,14 +12,16 @@ import hashlib
 import html
 import smtplib
 import ssl
+from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formatdate
 
 from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.config import Channel
+from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
-from heron.monitor.notify.render import facts, subject, text, when
+from heron.monitor.notify.render import Links, facts, subject, text, when
 from heron.monitor.notify.secrets import redact
 
 _COLOURS = {"critical": "#D00000", "warning": "#F2A900", "info": "#439FE0"}
@@ -30,8 +32,10 @@ def message_id(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@heron>"
 
 
-def build(channel: Channel, notice: Notice, key: str, now: float) -> EmailMessage:
-    """The MIME message for ``notice``."""
+def build(
+    channel: Channel, notice: Notice, key: str, now: float, links: Links = ()
+) -> EmailMessage:
+    """The MIME message for ``notice``, with the incident's signed action links when given."""
     msg = EmailMessage()
     msg["Subject"] = subject(notice)
     msg["From"] = channel.sender
@@ -48,12 +52,12 @@ def build(channel: Channel, notice: Notice, key: str, now: float) -> EmailMessag
             msg["References"] = root
     msg["X-Heron-Idempotency-Key"] = key
     msg["X-Heron-Severity"] = notice.severity.value
-    msg.set_content(text(notice))
-    msg.add_alternative(_html(notice), subtype="html")
+    msg.set_content(text(notice, links))
+    msg.add_alternative(_html(notice, links), subtype="html")
     return msg
 
 
-def _html(notice: Notice) -> str:
+def _html(notice: Notice, links: Links = ()) -> str:
     colour = "#2EB67D" if notice.kind is Kind.RESOLUTION else _COLOURS[notice.severity.value]
     e = html.escape
     parts = [
@@ -79,6 +83,9 @@ def _html(notice: Notice) -> str:
                 f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in facts(alert)
             )
             parts.append(f"<table>{rows}</table>")
+    if links:
+        anchors = " | ".join(f'<a href="{e(url)}">{e(label)}</a>' for label, url in links)
+        parts.append(f"<p>{anchors}</p>")
     parts.append("</div>")
     return "\n".join(parts)
 
@@ -86,13 +93,25 @@ def _html(notice: Notice) -> str:
 class EmailSender:
     """Sends notices through one SMTP server."""
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        links: Linker | None = None,
+        *,
+        json_body: Callable[[Notice, str, float], str] | None = None,
+    ) -> None:
+        """``json_body`` makes an ``email-json`` sender: that text is the whole (plain) body."""
         self._channel = channel
+        self._links = links
+        self._json_body = json_body
 
     def send(self, notice: Notice, key: str, now: float) -> Outcome:
         """Deliver by SMTP; failures are Outcomes, with SMTP 5xx permanent."""
         c = self._channel
-        msg = build(c, notice, key, now)
+        msg = build(c, notice, key, now, message_links(self._links, notice, c.name, now))
+        if self._json_body is not None:  # SNS's email-json: the notification JSON, no HTML
+            msg.clear_content()
+            msg.set_content(self._json_body(notice, key, now))
         try:
             with smtplib.SMTP(c.host, c.port, timeout=c.timeout_s) as smtp:
                 if c.starttls:

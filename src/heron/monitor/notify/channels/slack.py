@@ -13,8 +13,9 @@ import httpx
 
 from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.config import Channel
+from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
-from heron.monitor.notify.render import facts, subject, when
+from heron.monitor.notify.render import Links, facts, subject, when
 from heron.monitor.notify.secrets import redact
 
 COLOURS = {"critical": "#D00000", "warning": "#F2A900", "info": "#439FE0"}
@@ -27,8 +28,9 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def payload(notice: Notice) -> dict[str, Any]:
-    """The webhook body: fallback text, a header block, and a coloured attachment of blocks."""
+def payload(notice: Notice, links: Links = ()) -> dict[str, Any]:
+    """The message body: fallback text, a header block, a coloured attachment of blocks, and
+    URL buttons for the incident's signed action links."""
     colour = RESOLVED_COLOUR if notice.kind is Kind.RESOLUTION else COLOURS[notice.severity.value]
     title = subject(notice)
     inner: list[dict[str, Any]] = []
@@ -60,11 +62,20 @@ def payload(notice: Notice) -> dict[str, Any]:
                         "elements": [{"type": "mrkdwn", "text": _cut(alert.description, 2000)}],
                     }
                 )
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER)}}
+    ]
+    if links:
+        # URL buttons open a confirmation page; nothing acts until its button is pressed.
+        buttons = [
+            {"type": "button", "text": {"type": "plain_text", "text": label}, "url": url,
+             "action_id": f"heron-{i}"}
+            for i, (label, url) in enumerate(links)
+        ]  # fmt: skip
+        blocks.append({"type": "actions", "elements": buttons})
     return {
         "text": _cut(title, MAX_TEXT),
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": _cut(title, MAX_HEADER)}}
-        ],
+        "blocks": blocks,
         "attachments": [{"color": colour, "blocks": inner or [_section(title)]}],
     }
 
@@ -91,20 +102,22 @@ def classify(status: int, body: str, retry_after: str | None) -> Outcome:
 
 
 class SlackSender:
-    """Posts notices to one incoming webhook."""
+    """Posts notices to one incoming webhook (see ``slack_api.SlackApiSender`` for bot tokens)."""
 
-    def __init__(self, channel: Channel, client: httpx.Client) -> None:
+    def __init__(self, channel: Channel, client: httpx.Client, links: Linker | None = None) -> None:
         assert channel.url is not None
         self._channel = channel
         self._client = client
+        self._links = links
 
     def send(self, notice: Notice, key: str, now: float) -> Outcome:
         """POST the card; transport errors are retryable Outcomes (never raised)."""
         assert self._channel.url is not None
+        body = payload(notice, message_links(self._links, notice, self._channel.name, now))
         try:
             response = self._client.post(
                 self._channel.url.reveal(),
-                json=payload(notice),
+                json=body,
                 headers={"x-heron-idempotency-key": key},
                 timeout=self._channel.timeout_s,
             )

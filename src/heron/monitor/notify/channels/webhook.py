@@ -46,11 +46,17 @@ def _body(notice: Notice) -> str:
 
 
 def notification(
-    notice: Notice, key: str, topic_arn: str, channel: str, now: float, public_url: str
+    notice: Notice,
+    key: str,
+    topic_arn: str,
+    channel: str,
+    now: float,
+    public_url: str,
+    sub_arn: str = "",
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The Notification envelope and the request headers."""
     mid = message_id(key)
-    sub = subscription_arn(topic_arn, channel)
+    sub = sub_arn or subscription_arn(topic_arn, channel)
     envelope = {
         "Type": "Notification",
         "MessageId": mid,
@@ -61,7 +67,8 @@ def notification(
         "SignatureVersion": "1",
         "Signature": "",
         "SigningCertURL": f"{public_url}/notify/SimpleNotificationService.pem",
-        "UnsubscribeURL": f"{public_url}/?{urlencode({'Action': 'Unsubscribe', 'SubscriptionArn': sub})}",
+        # Unsigned, as on AWS (the ARN's random part is the secret); works for API subscriptions.
+        "UnsubscribeURL": f"{public_url}/notify/unsubscribe?{urlencode({'SubscriptionArn': sub})}",
     }
     return envelope, _headers("Notification", mid, topic_arn, sub, key)
 
@@ -116,18 +123,30 @@ def classify(status: int, body: str) -> Outcome:
 class WebhookSender:
     """POSTs SNS envelopes to one endpoint."""
 
-    def __init__(self, channel: Channel, client: httpx.Client, public_url: str) -> None:
+    def __init__(
+        self,
+        channel: Channel,
+        client: httpx.Client,
+        public_url: str,
+        *,
+        sub_arn: str = "",
+        raw: bool = False,
+    ) -> None:
+        """``sub_arn`` names an API subscription; ``raw`` is its RawMessageDelivery."""
         assert channel.url is not None
         self._channel = channel
         self._client = client
         self._public_url = public_url
+        self._sub_arn = sub_arn
+        self._raw = raw
 
-    def _post(self, envelope: dict[str, Any], headers: dict[str, str]) -> Outcome:
+    def _post(self, envelope: dict[str, Any] | str, headers: dict[str, str]) -> Outcome:
         assert self._channel.url is not None
+        body = envelope if isinstance(envelope, str) else json.dumps(envelope)
         try:
             response = self._client.post(
                 self._channel.url.reveal(),
-                content=json.dumps(envelope).encode(),
+                content=body.encode(),
                 headers=headers,
                 timeout=self._channel.timeout_s,
             )
@@ -146,8 +165,10 @@ class WebhookSender:
         """Deliver a Notification."""
         topic_arn = notice.alerts[0].topic_arn if notice.alerts else "arn:aws:sns:::heron"
         envelope, headers = notification(
-            notice, key, topic_arn, self._channel.name, now, self._public_url
+            notice, key, topic_arn, self._channel.name, now, self._public_url, self._sub_arn
         )
+        if self._raw:  # RawMessageDelivery: the message itself, headers unchanged (as SNS does)
+            return self._post(envelope["Message"], headers)
         return self._post(envelope, headers)
 
     def confirm(self, token: str, topic_arn: str, now: float) -> Outcome:

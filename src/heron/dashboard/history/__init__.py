@@ -1,0 +1,1 @@
+"""The dashboard's History page: trends, capacity forecasts, cost, optimization advice, export."""

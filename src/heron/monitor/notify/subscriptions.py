@@ -1,0 +1,133 @@
+"""Delivery to subscriptions made through the SNS API (Subscribe), beside heron.toml's channels.
+
+A confirmed subscription is a destination named ``sub:<subscription ARN>``: the route stage adds
+the topic's confirmed subscriptions to every alert, and the deliverer asks ``resolve`` for the
+channel and sender when a row is due (so an Unsubscribe takes effect for rows still queued).
+http/https subscriptions get SNS's SubscriptionConfirmation first and receive nothing until the
+endpoint GETs the SubscribeURL (or calls ConfirmSubscription). Email subscriptions go through the
+first configured email channel's SMTP server (the local inbox when there is none); lambda and sqs
+subscriptions are stored but not delivered (Heron has neither service).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import httpx
+
+from heron.monitor.notify.channels import Sender
+from heron.monitor.notify.channels.email import EmailSender
+from heron.monitor.notify.channels.inbox import Inbox
+from heron.monitor.notify.channels.slack import SlackSender
+from heron.monitor.notify.channels.webhook import WebhookSender, notification
+from heron.monitor.notify.config import SLACK_RATE, Channel, NotifyConfig
+from heron.monitor.notify.db import NotifyDB
+from heron.monitor.notify.ledger import Ledger
+from heron.monitor.notify.links import Linker
+from heron.monitor.notify.model import Notice
+from heron.monitor.notify.reasons import Decision, Reason, Verdict
+from heron.monitor.notify.secrets import Secret
+from heron.monitor.notify.topics import Subscription, TopicStore
+
+#: Destination names of API subscriptions start with this.
+SUB_PREFIX = "sub:"
+#: Protocols the notifier delivers to.
+DELIVERED_PROTOCOLS = ("http", "https", "email", "email-json", "slack")
+#: How long an unanswered SubscriptionConfirmation waits before it is sent again.
+CONFIRM_RESEND_S = 300.0
+
+
+class Subscribers:
+    """Each topic's confirmed, deliverable API subscriptions as destinations, read once per tick.
+
+    The pipeline runs inside a notify.db write transaction and must never take TopicStore's
+    lock there: a publisher holds that lock while its INSERT waits for the very transaction's
+    SQLite lock, so both would wait (for SQLite's 5 s busy timeout). ``refresh`` reads the
+    subscriptions before any transaction opens; the stages only look them up.
+    """
+
+    def __init__(self, topics: TopicStore) -> None:
+        self._topics = topics
+        self._by_topic: dict[str, tuple[str, ...]] = {}
+
+    def refresh(self) -> None:
+        """Re-read the subscriptions (call outside any notify.db transaction)."""
+        by_topic: dict[str, list[str]] = {}
+        for s in self._topics.all_subscriptions():
+            if not s.pending and s.protocol in DELIVERED_PROTOCOLS:
+                by_topic.setdefault(s.topic_arn, []).append(SUB_PREFIX + s.arn)
+        self._by_topic = {t: tuple(d) for t, d in by_topic.items()}
+
+    def targets(self, topic_arn: str) -> tuple[str, ...]:
+        """The destinations of ``topic_arn``'s subscriptions as of the last refresh."""
+        return self._by_topic.get(topic_arn, ())
+
+
+class ApiSubscriptions:
+    """Channels and senders for API subscriptions, and their confirmation handshake."""
+
+    def __init__(
+        self,
+        topics: TopicStore,
+        config: NotifyConfig,
+        client: httpx.Client,
+        db: NotifyDB,
+        links: Linker | None = None,
+    ) -> None:
+        self.topics = topics
+        self.config = config
+        self._client = client
+        self._db = db
+        self._links = links
+
+    def resolve(self, name: str) -> tuple[Channel, Sender] | None:
+        """The channel and sender for destination ``name`` (None once unsubscribed)."""
+        sub = self.topics.subscription(name.removeprefix(SUB_PREFIX))
+        if sub is None or sub.protocol not in DELIVERED_PROTOCOLS:
+            return None
+        if sub.protocol in ("http", "https"):
+            channel = Channel(name, sub.protocol, url=Secret(sub.endpoint, "subscription"),
+                              confirm=False)  # fmt: skip
+            raw = sub.attributes.get("RawMessageDelivery", "false").lower() == "true"
+            sender: Sender = WebhookSender(
+                channel, self._client, self.config.public_url, sub_arn=sub.arn, raw=raw
+            )
+            return channel, sender
+        if sub.protocol == "slack":
+            channel = Channel(
+                name, "slack", url=Secret(sub.endpoint, "subscription"), rate_per_s=SLACK_RATE
+            )
+            return channel, SlackSender(channel, self._client, self._links)
+        transport = next((c for c in self.config.channels.values() if c.protocol == "email"), None)
+        if transport is None:  # nowhere to send mail from: the local inbox keeps it
+            return Channel(name, "inbox"), Inbox(self._db)
+        channel = replace(transport, name=name, to=(sub.endpoint,))
+        if sub.protocol == "email":
+            return channel, EmailSender(channel, self._links)
+        public_url = self.config.public_url
+
+        def envelope(notice: Notice, key: str, now: float) -> str:
+            topic_arn = notice.alerts[0].topic_arn if notice.alerts else sub.topic_arn
+            body, _ = notification(notice, key, topic_arn, name, now, public_url, sub.arn)
+            return json.dumps(body, indent=2)
+
+        return channel, EmailSender(channel, self._links, json_body=envelope)
+
+    def send_confirmations(self, ledger: Ledger, now: float) -> int:
+        """Send SubscriptionConfirmation to pending http/https subscriptions that are due."""
+        sent = 0
+        for sub in self.topics.confirmations_due(now, CONFIRM_RESEND_S):
+            outcome = self._confirm(sub, now)
+            self.topics.confirmation_sent(sub.arn, now)
+            decision = Decision(Verdict.WAIT, Reason.CONFIRMATION_SENT, str(outcome))
+            ledger.note(sub.arn, "(subscription)", "subscribe", decision, now,
+                        channel=SUB_PREFIX + sub.arn)  # fmt: skip
+            sent += 1
+        return sent
+
+    def _confirm(self, sub: Subscription, now: float) -> object:
+        channel = Channel(SUB_PREFIX + sub.arn, sub.protocol,
+                          url=Secret(sub.endpoint, "subscription"), confirm=False)  # fmt: skip
+        sender = WebhookSender(channel, self._client, self.config.public_url, sub_arn=sub.arn)
+        return sender.confirm(sub.token, sub.topic_arn, now)
