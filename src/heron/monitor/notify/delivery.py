@@ -160,9 +160,22 @@ class Deliverer:
             for f in futures:
                 f.result()
 
+    def _still_due(self, rows: list[Row], now: float) -> list[Row]:
+        # ``rows`` were read before this destination was claimed: a worker that finished in
+        # between has delivered (or rescheduled) some of them, and must not be repeated.
+        marks = ",".join("?" * len(rows))
+        due = self.ctx.db.all(
+            f"SELECT id FROM nt_outbox WHERE status=? AND due<=? AND id IN ({marks})",
+            (QUEUED, now, *(r.id for r in rows)),
+        )
+        ids = {r[0] for r in due}
+        return [r for r in rows if r.id in ids]
+
     def _run_channel(self, channel: str, rows: list[Row], now: float) -> None:
         try:
-            self._deliver_channel(channel, rows, now)
+            rows = self._still_due(rows, now)
+            if rows:
+                self._deliver_channel(channel, rows, now)
         except Exception:  # one broken destination must not stop the others; rows stay queued
             log.exception("delivery to channel %s failed", channel)
         finally:

@@ -135,7 +135,7 @@ class Notifier:
             while not stop.is_set():
                 published.clear()
                 try:
-                    await asyncio.to_thread(self.tick, self.clock(), wait=False)
+                    await asyncio.to_thread(self.tick, self.clock(), wait=False, clock=self.clock)
                 except Exception:  # the next tick retries; rows stay in the outbox
                     log.exception("notifier tick failed")
                 woken = asyncio.ensure_future(published.wait())
@@ -144,8 +144,12 @@ class Notifier:
         finally:
             stopping.cancel()
 
-    def tick(self, now: float, *, wait: bool = True) -> None:
-        """One round: accept new messages, react to time passing, deliver what is due."""
+    def tick(self, now: float, *, wait: bool = True, clock: Clock | None = None) -> None:
+        """One round: accept new messages, react to time passing, deliver what is due.
+
+        With ``clock`` (the live loop) delivery reads the time again: intake of a large batch
+        can take most of a second, and a rate limit's next slot must count from the real send.
+        """
         if self.ctx.subscribers is not None:
             self.ctx.subscribers.refresh()  # before any transaction: see Subscribers
         self.accept(now)
@@ -154,8 +158,9 @@ class Notifier:
         self.settle(now)
         self.escalate(now)
         self.promote(now)
-        self.deliverer.release_digests(now)
-        self.deliverer.deliver_due(now, wait=wait)
+        sending = max(now, clock()) if clock is not None else now
+        self.deliverer.release_digests(sending)
+        self.deliverer.deliver_due(sending, wait=wait)
         self._last_tick = now
 
     # -- intake -----------------------------------------------------------------------------
