@@ -57,6 +57,16 @@ def test_deploy_creates_tables_topics_alarms_and_functions(
     assert {"heron-test-alerts", "heron-test-warnings"} <= set(topics)
     notifier = client("lambda", endpoint).get_function(FunctionName="heron-test-notifier")
     notifier_arn = notifier["Configuration"]["FunctionArn"]
+    assert notifier["Concurrency"] == {"ReservedConcurrentExecutions": 1}  # one state writer
+    state_bucket = client("cloudformation", endpoint).describe_stack_resource(
+        StackName="heron-test", LogicalResourceId="NotifyStateBucket"
+    )["StackResourceDetail"]["PhysicalResourceId"]
+    s3 = client("s3", endpoint)
+    # (moto's bucket model applies encryption and tags only; versioning is checked in test_synth)
+    rules = s3.get_bucket_encryption(Bucket=state_bucket)["ServerSideEncryptionConfiguration"]
+    assert rules["Rules"][0]["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    notifier_env = notifier["Configuration"]["Environment"]["Variables"]
+    assert notifier_env["HERON_NOTIFY_STATE_BUCKET"] == state_bucket
     for topic in ("alerts", "warnings"):
         arn = f"arn:aws:sns:{REGION}:123456789012:heron-test-{topic}"
         subs = sns.list_subscriptions_by_topic(TopicArn=arn)["Subscriptions"]

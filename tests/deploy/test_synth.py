@@ -66,7 +66,17 @@ def test_each_role_allows_only_what_its_handler_does(template: dict[str, Any]) -
             actions = s["Action"] if isinstance(s["Action"], list) else [s["Action"]]
             assert not [a for a in actions if "*" in a], fn
             assert s["Resource"] != "*", fn
-    assert [s["Sid"] for s in statements(template, "notifier")] == ["OwnLogs"]
+    notifier = {s["Sid"]: s for s in statements(template, "notifier")}
+    assert set(notifier) == {"OwnLogs", "NotifyStateObjects", "NotifyStateList"}
+    # Its state: objects under notify/ in its own bucket, read and write, nothing else.
+    assert notifier["NotifyStateObjects"]["Action"] == ["s3:GetObject", "s3:PutObject"]
+    assert notifier["NotifyStateObjects"]["Resource"] == {
+        "Fn::Sub": "${NotifyStateBucket.Arn}/notify/*"
+    }
+    assert notifier["NotifyStateList"]["Resource"] == {"Fn::GetAtt": ["NotifyStateBucket", "Arn"]}
+    # No other function can read the notifier's state.
+    for fn in DEFAULT_FUNCTIONS:
+        assert "NotifyStateBucket" not in json.dumps(statements(template, fn.name)), fn.name
 
 
 def test_functions_carry_sizing_and_environment(template: dict[str, Any]) -> None:
@@ -171,3 +181,32 @@ def test_two_functions_on_one_route_are_refused() -> None:
     clash = type(DEFAULT_FUNCTIONS[0])(name="other", handler="x.y", http_routes=("POST /users",))
     with pytest.raises(DeployError, match="served by both createUser and other"):
         synthesize(replace(target, functions=(*target.functions, clash)))
+
+
+def test_the_notifier_is_one_writer_with_a_private_state_bucket_and_link_routes(
+    template: dict[str, Any],
+) -> None:
+    notifier = props(template, "NotifierFunction")
+    assert notifier["ReservedConcurrentExecutions"] == 1
+    env = notifier["Environment"]["Variables"]
+    assert env["HERON_NOTIFY_STATE_BUCKET"] == {"Ref": "NotifyStateBucket"}
+    assert env["HERON_NOTIFY_PUBLIC_URL"]["Fn::Sub"].startswith("https://${HttpApi}.execute-api.")
+    bucket = template["Resources"]["NotifyStateBucket"]
+    assert bucket["DeletionPolicy"] == "Retain" and bucket["UpdateReplacePolicy"] == "Retain"
+    assert set(bucket["Properties"]["PublicAccessBlockConfiguration"].values()) == {True}
+    assert bucket["Properties"]["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert template["Outputs"]["NotifyStateBucket"]["Value"] == {"Ref": "NotifyStateBucket"}
+    # The signed links reach the notifier without the authorizer: the signature is the credential.
+    routes = {
+        p["RouteKey"]: p
+        for r in template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Route"
+        for p in [r["Properties"]]
+    }
+    for method in ("GET", "POST"):
+        route = routes[f"{method} /notify/link/{{id}}/{{action}}"]
+        assert route["AuthorizationType"] == "NONE"
+        assert route["Target"] == {"Fn::Sub": "integrations/${NotifierFunctionHttpIntegration}"}
+    integration = props(template, "NotifierFunctionHttpIntegration")
+    assert integration["IntegrationUri"] == {"Fn::GetAtt": ["NotifierFunction", "Arn"]}

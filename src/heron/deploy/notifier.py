@@ -1,10 +1,12 @@
-"""The notifier function's resources: its configuration, secrets, topic subscriptions and tick.
+"""The notifier function's resources: configuration, secrets, subscriptions, tick, links, state.
 
 The ``[notify]`` table of heron.toml travels as JSON in ``HERON_NOTIFY_CONFIG``. Secrets never go
 into the template: a channel's ``url`` or ``password`` must be a ``${ENV_VAR}`` reference, and
 each variable becomes a ``NoEcho`` template parameter passed to the function's environment
 (``*_file`` keys have no file to read on Lambda and are refused). The function subscribes to
-every topic and runs once a minute for escalations and digests (``notifier_handler``).
+every topic, runs once a minute for escalations and digests (``notifier_handler``), serves the
+signed incident links on the HTTP API (``notifier_links``), and keeps its state in a private S3
+bucket (``notifier_state``) with reserved concurrency 1, so there is one writer at a time.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from heron.deploy.apis import HTTP_API
 from heron.deploy.names import DeployError, logical_id
-from heron.deploy.notifier_handler import CONFIG_ENV, STATE_ENV, TOPIC_ENV
+from heron.deploy.notifier_handler import CONFIG_ENV, PUBLIC_URL_ENV, STATE_ENV, TOPIC_ENV
+from heron.deploy.notifier_state import BUCKET_ENV, PREFIX
 from heron.deploy.target import NOTIFIER_HANDLER
 from heron.deploy.topics import topic_logical_id
 from heron.types import FunctionSpec
@@ -25,16 +29,79 @@ SECRET_KEYS = ("url", "password")
 _REFERENCE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 _ANY_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 NOTIFIER_SPEC_MEMORY, NOTIFIER_TIMEOUT_S = 256, 60.0
+#: The signed-link routes (``heron.monitor.notify.link_routes``); the signature is the credential.
+LINK_ROUTES = ("GET /notify/link/{id}/{action}", "POST /notify/link/{id}/{action}")
+#: The bucket holding the notifier's SQLite state and link key.
+STATE_BUCKET = "NotifyStateBucket"
+#: Days S3 keeps a replaced state object (versioning: a bad save can be rolled back).
+STATE_VERSIONS_DAYS = 7
 
 
 def notifier_spec(name: str) -> FunctionSpec:
-    """The notifier as a function declaration (no routes; SNS and a schedule invoke it)."""
+    """The notifier as a function: SNS and a schedule invoke it, and the HTTP API's link routes."""
     return FunctionSpec(
         name=name,
         handler=NOTIFIER_HANDLER,
         memory_mb=NOTIFIER_SPEC_MEMORY,
         timeout_s=NOTIFIER_TIMEOUT_S,
+        # One writer: an invocation restores, changes and saves the state before the next starts.
+        reserved_concurrency=1,
+        http_routes=LINK_ROUTES,
         authorized=False,
+    )
+
+
+def state_bucket_resource() -> dict[str, Any]:
+    """The private, encrypted, versioned bucket the notifier keeps its state in (kept on delete)."""
+    return {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                ]
+            },
+            "PublicAccessBlockConfiguration": {
+                "BlockPublicAcls": True,
+                "BlockPublicPolicy": True,
+                "IgnorePublicAcls": True,
+                "RestrictPublicBuckets": True,
+            },
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LifecycleConfiguration": {
+                "Rules": [
+                    {
+                        "Id": "old-states",
+                        "Status": "Enabled",
+                        "NoncurrentVersionExpiration": {"NoncurrentDays": STATE_VERSIONS_DAYS},
+                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                    }
+                ]
+            },
+        },
+    }
+
+
+def state_statements() -> tuple[dict[str, Any], ...]:
+    """The notifier role's access to its state: read and write objects under ``notify/`` only."""
+    return (
+        {
+            "Sid": "NotifyStateObjects",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": {"Fn::Sub": f"${{{STATE_BUCKET}.Arn}}/{PREFIX}*"},
+        },
+        {
+            # Without ListBucket S3 answers 403 for a missing object instead of 404, and the
+            # first invocation could not tell "no state yet" from "access denied".
+            "Sid": "NotifyStateList",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": {"Fn::GetAtt": [STATE_BUCKET, "Arn"]},
+        },
     )
 
 
@@ -78,10 +145,14 @@ def secret_parameter(variable: str) -> str:
 
 
 def notifier_environment(notify: Mapping[str, Any], topics: tuple[str, ...]) -> dict[str, Any]:
-    """The notifier's environment: config JSON, topic ARNs, state dir and secret parameters."""
+    """The notifier's environment: config, topic ARNs, state, links' URL and secret parameters."""
     env: dict[str, Any] = {
         CONFIG_ENV: json.dumps(notify, separators=(",", ":"), sort_keys=True),
-        STATE_ENV: "/tmp",
+        STATE_ENV: "/tmp/heron-notify",
+        BUCKET_ENV: {"Ref": STATE_BUCKET},
+        PUBLIC_URL_ENV: {
+            "Fn::Sub": f"https://${{{HTTP_API}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
+        },
     }
     for topic in topics:
         env[TOPIC_ENV[topic]] = {"Ref": topic_logical_id(topic)}

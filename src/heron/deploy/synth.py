@@ -28,11 +28,14 @@ from heron.deploy.iam import access_for, role_resource
 from heron.deploy.logs import log_group_resource, metric_filter_resources
 from heron.deploy.names import DeployError, check_name, logical_id
 from heron.deploy.notifier import (
+    STATE_BUCKET,
     notifier_environment,
     notifier_events,
     notifier_spec,
     secret_parameters,
     secret_variables,
+    state_bucket_resource,
+    state_statements,
 )
 from heron.deploy.tables import table_logical_id, table_resource
 from heron.deploy.target import NOTIFIER, DeployTarget
@@ -149,17 +152,19 @@ def synthesize(target: DeployTarget) -> dict[str, Any]:
         res[gid] = log_group_resource(name, target.log_retention_days)
     env = base_environment(table_names, management_endpoint(target.stage))
     topics = DEFAULT_TOPICS
+    res[STATE_BUCKET] = state_bucket_resource()
     for fn in specs:
         fid = fn_ids[fn.name]
         role_id = logical_id(fn.name, "Role")
+        is_notifier = fn.name == NOTIFIER
         res[role_id] = role_resource(
             access_for(fn.handler),
             log_group_id=group_ids[f"/aws/lambda/{target.physical(fn.name)}"],
             table_ids=table_ids,
             ws_api_id=WS_API,
             ws_stage=target.stage,
+            extra=state_statements() if is_notifier else (),
         )
-        is_notifier = fn.name == NOTIFIER
         res[fid] = function_resource(
             fn,
             target.physical(fn.name),
@@ -171,7 +176,7 @@ def synthesize(target: DeployTarget) -> dict[str, Any]:
         )
     res.update(
         api_resources(
-            target.functions,
+            specs,  # the notifier serves the signed incident links
             fn_ids,
             ApiSettings(prefix, target.stage, target.throttle_rate, target.throttle_burst),
         )
@@ -237,6 +242,10 @@ def _outputs(target: DeployTarget, prefix: str) -> dict[str, Any]:
                 "Fn::Sub": "https://console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}"
                 f"#dashboards:name={prefix}"
             },
+        },
+        "NotifyStateBucket": {
+            "Description": "The bucket holding the notifier's state (notify/heron-notify.db)",
+            "Value": {"Ref": STATE_BUCKET},
         },
         **{
             logical_id(t, "TopicArn"): {"Description": f"The {t} topic", "Value": ref}
