@@ -5,9 +5,10 @@ temporary directory, delivering over HTTP to the receiver process (``notify_comm
 ``--alarms`` distinct alarms are published to the ``alerts`` topic as CloudWatch alarm messages
 (OK -> ALARM); the ``alerts`` route sends each to ``--channels`` SNS-style HTTP webhooks
 (``confirm = false``, no rate limit), so one alarm is ``--channels`` notifications. The notifier
-runs as ``heron up`` runs it (``Notifier.run``: a tick on every publish and every second, work in
-a thread), started once the whole backlog is in the topic (so the publishing thread does not
-compete for the GIL with what is measured), until every row is delivered. Each notification goes through every stage: intake (processed mark), observe,
+runs as ``heron up`` runs it (``Notifier.run``: a tick on every publish, again at once while a
+backlog remains, and at least every second; work in a thread), started once the whole backlog is
+in the topic (so the publishing thread does not compete for the GIL with what is measured),
+until every row is delivered. Each notification goes through every stage: intake (processed mark), observe,
 silence, incident (opened), flapping, route, window, outbox row, delivery (HTTP POST, the
 receiver's 200), the attempt recorded, and the ledger entries of each.
 

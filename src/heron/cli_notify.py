@@ -4,6 +4,8 @@ silences and maintenance windows (``heron oncall ...`` is in ``cli_oncall``).
 Commands read (and, for acknowledge/snooze/resolve/silence/replay, write) ``<data-dir>/notify.db``
 directly; SQLite lets them run beside ``heron up``. Configuration comes from heron.toml's
 ``[notify]`` tables. Times are ISO-8601 (``2026-03-06T03:00``, UTC unless an offset or ``--tz``).
+"Now" is the running instance's clock (``clockfile``): Heron time when ``heron up`` runs with
+``time_scale`` > 1, so ``--minutes`` are Heron minutes, as the notifier counts them.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import orjson
 from heron.cli_notify_context import (
     common_options,
     data_dir,
+    instance_now,
     notify_config,
     notify_context,
     parse_time,
@@ -118,7 +120,7 @@ def _cmd_dlq(args: argparse.Namespace) -> int:
         return 2
     for ident in targets:
         try:
-            row = replay(ctx, int(ident), time.time())
+            row = replay(ctx, int(ident), instance_now(args)())
         except (KeyError, ValueError) as exc:
             print(f"heron: {exc}", file=sys.stderr)
             return 1
@@ -128,7 +130,7 @@ def _cmd_dlq(args: argparse.Namespace) -> int:
 
 def _cmd_simulate(args: argparse.Namespace) -> int:
     config = notify_config(args)
-    now = parse_time(args.at, args.tz)
+    now = parse_time(args.at, args.tz, instance_now(args))
     topic = args.topic
     with tempfile.TemporaryDirectory() as tmp:
         ctx = open_context(config, Path(tmp) / "simulate.db")
@@ -194,7 +196,7 @@ def _cmd_incident_action(args: argparse.Namespace) -> int:
     ctx = notify_context(args)
     if ctx is None:
         return 1
-    now = time.time()
+    now = instance_now(args)()
     try:
         if args.command_name == "ack":
             incident = acknowledge(ctx, args.id, args.by, now)
@@ -217,10 +219,12 @@ def _cmd_silence(args: argparse.Namespace) -> int:
         db = data_dir(args)
         db.mkdir(parents=True, exist_ok=True)
         ctx = open_context(notify_config(args), db / "notify.db")
-    now = time.time()
+    now = instance_now(args)()
     if args.silence_command == "add":
-        starts = parse_time(args.start, args.tz) if args.start else now
-        ends = parse_time(args.end, args.tz) if args.end else starts + args.minutes * 60
+        starts = parse_time(args.start, args.tz, lambda: now) if args.start else now
+        ends = (
+            parse_time(args.end, args.tz, lambda: now) if args.end else starts + args.minutes * 60
+        )
         try:
             s = silence(ctx, args.pattern, starts, ends, args.comment, args.by, now)
         except ValueError as exc:
@@ -250,7 +254,7 @@ def _cmd_maintenance(args: argparse.Namespace) -> int:
         db = data_dir(args)
         db.mkdir(parents=True, exist_ok=True)
         ctx = open_context(notify_config(args), db / "notify.db")
-    now, store = time.time(), MaintenanceStore(ctx.db)
+    now, store = instance_now(args)(), MaintenanceStore(ctx.db)
     if adding:
         spec = {
             "alarms": args.alarms,

@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import orjson
 
 from heron.errors import ConfigError
+from heron.monitor.notify.clockfile import instance_clock
 from heron.monitor.notify.config import NotifyConfig, load_notify_config
 from heron.monitor.notify.notifier import open_context
 from heron.monitor.notify.pipeline import Context
+from heron.types import Clock
 
 
 def common_options(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -56,10 +58,16 @@ def notify_context(args: argparse.Namespace, *, need: bool = True) -> Context | 
     return open_context(notify_config(args), db)
 
 
-def parse_time(text: str | None, tz: str | None) -> float:
+def instance_now(args: argparse.Namespace) -> Clock:
+    """The clock of the ``heron up`` running on the data directory (Heron time when it runs
+    with ``time_scale`` > 1), else real time: what the notifier will compare our stamps with."""
+    return instance_clock(data_dir(args))
+
+
+def parse_time(text: str | None, tz: str | None, clock: Clock = time.time) -> float:
     """An ISO-8601 ``--at``/``--start``/``--end`` time (``tz`` when it has no offset) or now."""
     if not text or text == "now":
-        return time.time()
+        return clock()
     try:
         when = datetime.fromisoformat(text)
     except ValueError:

@@ -13,6 +13,7 @@ from heron.monitor.notify.topics import TopicStore
 
 def main() -> None:
     data, url = Path(sys.argv[1]), sys.argv[2]
+    in_flight = int(sys.argv[3]) if len(sys.argv) > 3 else None
     config = load_notify_config(
         {
             "channels": {"hook": {"protocol": "http", "url": url, "confirm": False}},
@@ -22,6 +23,8 @@ def main() -> None:
     )
     topics = TopicStore(data / "notify.db")
     notifier = Notifier(topics, config, data / "notify.db")
+    if in_flight is not None:
+        notifier.deliverer.in_flight = in_flight
     print("ready", flush=True)
     while True:
         notifier.tick(time.time())

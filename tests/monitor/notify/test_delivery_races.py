@@ -73,3 +73,55 @@ def test_a_slow_intake_does_not_let_two_slack_posts_through_within_one_second(
     h.notifier.tick(h.clock.now, clock=h.clock)
     assert len(receiver.requests) == 2
     h.close()
+
+
+def test_the_next_slack_slot_counts_from_when_the_post_went_out(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    h = _harness(tmp_path, receiver, "team")
+    start = h.clock.now
+    for name in ("DbDown", "ApiDown", "QueueStuck"):
+        h.publish(name, "ALARM", "OK")
+    reads = iter([start])  # the tick's own read; every later read is after the post
+    h.notifier.tick(start, clock=lambda: next(reads, start + 0.4))
+    assert len(receiver.requests) == 1
+    # Work before the post (intake, marking the others to wait) took 0.4 s of a `now` read
+    # earlier: the slot is a second after the post, not after that read.
+    assert h.ctx.outbox.next_send("team") == pytest.approx(start + 1.4)
+    h.clock.advance(1.2)
+    h.notifier.tick(h.clock.now, clock=h.clock)
+    assert len(receiver.requests) == 1
+    h.clock.advance(0.2)
+    h.notifier.tick(h.clock.now, clock=h.clock)
+    assert len(receiver.requests) == 2
+    h.close()
+
+
+def test_newer_slack_rows_never_overtake_those_waiting_for_the_slot(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    h = _harness(tmp_path, receiver, "team")
+    start = h.clock.now
+    h.publish("DbDown", "ALARM", "OK")
+    h.publish("ApiDown", "ALARM", "OK")
+    calls: list[float] = []
+
+    def clock() -> float:
+        # The tick's read, then the read after the card went out; any later read (a worker
+        # going on to newer rows) finds a new alert queued and the slot free again.
+        calls.append(start)
+        if len(calls) == 3:
+            h.clock.now = start + 5
+            h.publish("QueueStuck", "ALARM", "OK")
+            h.notifier.accept(h.clock.now)
+        return h.clock.now
+
+    h.notifier.tick(start, clock=clock)
+    assert [b["text"] for _, _, b in receiver.requests] == ["[CRITICAL] DbDown is in ALARM"]
+    if len(calls) < 3:
+        h.clock.now = start + 5
+        h.publish("QueueStuck", "ALARM", "OK")
+    h.notifier.tick(h.clock.now, clock=h.clock)
+    # ApiDown waited for this slot: it goes now, with QueueStuck, as one digest.
+    assert [b["text"] for _, _, b in receiver.requests][1:] == ["[CRITICAL] 2 alerts, 0 resolved"]
+    h.close()

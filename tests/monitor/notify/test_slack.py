@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heron.monitor.notify.outbox import COALESCED, DEAD, DELIVERED
+from heron.monitor.notify.outbox import COALESCED, DEAD, DELIVERED, QUEUED
 
 from .support import FakeClock, Harness, Receiver, at, config
 
@@ -129,6 +129,43 @@ def test_a_burst_is_coalesced_into_one_digest_within_one_message_per_second(
     assert "*Alarm1*" in text and "and 14 more" in text
     statuses = [h.ctx.outbox.for_alarm(f"Alarm{i}")[0].status for i in range(1, 40)]
     assert set(statuses) == {COALESCED}  # none dropped: each points at the digest
+
+
+def test_alerts_arriving_together_on_a_free_slot_send_the_first_as_a_full_card(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    h = _harness(tmp_path, receiver)
+    for name in ("DbDown", "ApiDown", "QueueStuck"):
+        h.publish(name, "ALARM", "OK")
+    h.tick()  # the slot is free: the first goes as itself, not as "3 alerts"
+    ((_, _, first),) = receiver.requests
+    assert first["text"] == "[CRITICAL] DbDown is in ALARM"
+    assert first["attachments"][0]["color"] == "#D00000"
+    waiting = [h.ctx.outbox.for_alarm(n)[0] for n in ("ApiDown", "QueueStuck")]
+    assert {r.status for r in waiting} == {QUEUED}  # waiting for the next slot, not dropped
+    h.clock.advance(0.5)
+    h.tick()
+    assert len(receiver.requests) == 1  # still one message per second
+    h.clock.advance(0.5)
+    h.tick()
+    assert len(receiver.requests) == 2
+    assert receiver.requests[1][2]["text"] == "[CRITICAL] 2 alerts, 0 resolved"
+    assert "*ApiDown*" in str(receiver.requests[1][2])
+    h.close()
+
+
+def test_two_alerts_together_become_two_cards_one_second_apart(
+    tmp_path: Path, receiver: Receiver
+) -> None:
+    h = _harness(tmp_path, receiver)
+    h.publish("DbDown", "ALARM", "OK")
+    h.publish("ApiDown", "ALARM", "OK")
+    h.tick()
+    h.clock.advance(1)
+    h.tick()
+    texts = [body["text"] for _, _, body in receiver.requests]
+    assert texts == ["[CRITICAL] DbDown is in ALARM", "[CRITICAL] ApiDown is in ALARM"]
+    h.close()
 
 
 def test_the_webhook_url_never_reaches_a_log_or_the_ledger(

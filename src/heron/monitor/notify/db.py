@@ -81,6 +81,7 @@ class NotifyDB:
             self._db.executescript(_SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
+        self._appends: dict[str, list[Sequence[Any]]] = {}
 
     def close(self) -> None:
         """Close the connection."""
@@ -100,16 +101,41 @@ class NotifyDB:
             except BaseException:
                 self._depth -= 1
                 if outer:
+                    self._appends.clear()
                     self._db.execute("ROLLBACK")
                 raise
             self._depth -= 1
             if outer:
+                try:
+                    self._flush_appends()
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
                 self._db.execute("COMMIT")
+
+    def _flush_appends(self) -> None:
+        appends, self._appends = self._appends, {}
+        for sql, rows in appends.items():
+            self._db.executemany(sql, rows)
+
+    def append(self, sql: str, args: Sequence[Any]) -> None:
+        """An INSERT nothing reads back before the commit: batched until the transaction ends
+        (executed at once outside one). The ledger writes several rows per alert this way."""
+        with self._lock:
+            if self._depth == 0:
+                self._db.execute(sql, args)
+            else:
+                self._appends.setdefault(sql, []).append(args)
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         """Execute one statement (autocommitted unless inside ``transaction()``)."""
         with self._lock:
             return self._db.execute(sql, args)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Execute one statement for each of ``rows``."""
+        with self._lock:
+            self._db.executemany(sql, rows)
 
     def all(self, sql: str, args: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """Every row of a query."""

@@ -7,7 +7,7 @@ the edge does not flip between "flapping" and "settled" notices.
 
 from __future__ import annotations
 
-import json
+import orjson
 
 from heron.monitor.notify.config import Flapping
 from heron.monitor.notify.db import NotifyDB
@@ -36,7 +36,7 @@ class AlarmStates:
         self._db.execute(
             "INSERT INTO nt_states VALUES (?,?,?,?) ON CONFLICT(alarm) DO UPDATE SET "
             "state=excluded.state, at=excluded.at, alert=excluded.alert",
-            (alert.alarm, alert.state, alert.at, json.dumps(alert.as_dict())),
+            (alert.alarm, alert.state, alert.at, orjson.dumps(alert.as_dict()).decode()),
         )
         changed = row is None or row[0] != alert.state
         if changed:
@@ -49,7 +49,7 @@ class AlarmStates:
     def last(self, alarm: str) -> Alert | None:
         """The last alert seen for ``alarm``."""
         row = self._db.one("SELECT alert FROM nt_states WHERE alarm=?", (alarm,))
-        return None if row is None else Alert.from_dict(json.loads(row[0]))
+        return None if row is None else Alert.from_dict(orjson.loads(row[0]))
 
     def changes(self, alarm: str, since: float) -> int:
         """How many state changes ``alarm`` made at or after ``since``."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import orjson
+
 from heron.monitor.notify.db import NotifyDB
 from heron.monitor.notify.model import Alert, Severity
 
@@ -55,7 +57,7 @@ class Incident:
 def _incident(row: tuple[object, ...]) -> Incident:
     values = list(row)
     values[2] = Severity(str(values[2]))
-    values[6] = Alert.from_dict(json.loads(str(values[6])))
+    values[6] = Alert.from_dict(orjson.loads(str(values[6])))
     values[15] = bool(values[15])
     values[16] = tuple(json.loads(str(values[16])))
     return Incident(*values)  # type: ignore[arg-type]
@@ -99,6 +101,7 @@ class IncidentStore:
 
     def open(self, alert: Alert, now: float, next_escalation: float | None) -> Incident:
         """Open an incident for ``alert``'s alarm."""
+        thread = f"incident-{alert.id}@heron"
         cur = self._db.execute(
             "INSERT INTO nt_incidents (alarm, severity, status, opened, updated, alert, thread,"
             " next_escalation) VALUES (?,?,?,?,?,?,?,?)",
@@ -108,16 +111,23 @@ class IncidentStore:
                 OPEN,
                 now,
                 now,
-                json.dumps(alert.as_dict()),
-                f"incident-{alert.id}@heron",
+                orjson.dumps(alert.as_dict()).decode(),
+                thread,
                 next_escalation,
             ),
         )
-        return self.get(int(cur.lastrowid or 0))
+        # Built here rather than read back: intake opens one per alarm and speed matters there.
+        return Incident(
+            int(cur.lastrowid or 0), alert.alarm, alert.severity, OPEN, now, now, alert, thread,
+            0, 0, next_escalation, None, None, None, None, False, (),
+        )  # fmt: skip
 
     def add_targets(self, incident_id: int, targets: tuple[str, ...]) -> None:
         """Remember where the incident was announced (its resolution goes to the same places)."""
-        current = self.get(incident_id).targets
+        row = self._db.one("SELECT targets FROM nt_incidents WHERE id=?", (incident_id,))
+        if row is None:
+            raise IncidentError(f"no incident #{incident_id}")
+        current = tuple(json.loads(str(row[0])))
         merged = current + tuple(t for t in targets if t not in current)
         self._db.execute(
             "UPDATE nt_incidents SET targets=? WHERE id=?", (json.dumps(list(merged)), incident_id)

@@ -70,7 +70,7 @@ class Ledger:
         channel: str | None = None,
     ) -> None:
         """Store one decision by alert id and alarm name."""
-        self._db.execute(
+        self._db.append(
             "INSERT INTO nt_ledger (at, alert_id, alarm, stage, verdict, reason, detail, delivery,"
             " channel) VALUES (?,?,?,?,?,?,?,?,?)",
             (

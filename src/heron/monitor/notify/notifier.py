@@ -2,8 +2,9 @@
 digests and delivers — one ``tick(now)`` at a time, with time passed in.
 
 ``heron up`` starts ``run(stop)``, which ticks as soon as a message is published (so critical
-alerts leave at once) and otherwise every ``POLL_S`` seconds for what time alone makes due
-(escalations, digests, retries). Tests call ``tick(now)`` with an injected clock.
+alerts leave at once), again at once while a backlog exceeds one intake batch, at the next
+rate-limit slot or retry when one is due sooner, and otherwise every ``POLL_S`` seconds for what
+time alone makes due (escalations, digests). Tests call ``tick(now)`` with an injected clock.
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import httpx
 from heron.monitor.notify.channels import Sender
 from heron.monitor.notify.channels.email import EmailSender
 from heron.monitor.notify.channels.inbox import Inbox
+from heron.monitor.notify.channels.keepalive import Endpoints
 from heron.monitor.notify.channels.slack import SlackSender
 from heron.monitor.notify.channels.slack_api import SlackApiSender
 from heron.monitor.notify.channels.webhook import WebhookSender
+from heron.monitor.notify.clockfile import forget_clock, record_clock
 from heron.monitor.notify.config import INBOX, NotifyConfig
 from heron.monitor.notify.db import NotifyDB
 from heron.monitor.notify.delivery import Deliverer
@@ -44,8 +47,10 @@ from heron.types import Clock
 log = logging.getLogger("heron.notify")
 #: Seconds between ticks of ``run``.
 POLL_S = 1.0
-#: Topic messages taken per tick.
+#: Topic messages taken per tick (and per intake transaction).
 BATCH = 500
+#: The shortest wait between ticks when a row is due soon (a rate slot, a retry).
+MIN_SLEEP_S = 0.02
 
 
 def open_context(
@@ -64,8 +69,10 @@ def open_context(
     )  # fmt: skip
 
 
-def build_senders(ctx: Context, client: httpx.Client) -> dict[str, Sender]:
-    """One sender per configured channel."""
+def build_senders(
+    ctx: Context, client: httpx.Client, endpoints: Endpoints | None = None
+) -> dict[str, Sender]:
+    """One sender per configured channel (``endpoints``: keep-alive pools for http:// hooks)."""
     senders: dict[str, Sender] = {}
     for name, ch in ctx.config.channels.items():
         if ch.protocol == "slack" and ch.token is not None:
@@ -75,7 +82,7 @@ def build_senders(ctx: Context, client: httpx.Client) -> dict[str, Sender]:
         elif ch.protocol == "email":
             senders[name] = EmailSender(ch, ctx.links)
         elif ch.protocol in ("http", "https"):
-            senders[name] = WebhookSender(ch, client, ctx.config.public_url)
+            senders[name] = WebhookSender(ch, client, ctx.config.public_url, endpoints=endpoints)
         else:
             senders[name] = Inbox(ctx.db)
     senders.setdefault(INBOX, Inbox(ctx.db))
@@ -104,17 +111,26 @@ class Notifier:
         self.pipeline = build_pipeline(self.ctx)
         self._own_client = client is None
         self._client = client or httpx.Client()
-        self.subscriptions = ApiSubscriptions(topics, config, self._client, self.ctx.db, linker)
+        self._endpoints = Endpoints()
+        self.subscriptions = ApiSubscriptions(
+            topics, config, self._client, self.ctx.db, linker, endpoints=self._endpoints
+        )
         self.deliverer = Deliverer(
             self.ctx,
-            build_senders(self.ctx, self._client),
+            build_senders(self.ctx, self._client, self._endpoints),
             resolve=self.subscriptions.resolve,
         )
         self._last_tick: float | None = None
+        self._data_dir = Path(db_path).parent
+        # `heron notify ack|snooze|silence` stamp times with this clock (see clockfile).
+        with contextlib.suppress(OSError):
+            record_clock(self._data_dir, clock)
 
     def close(self) -> None:
         """Finish sends in flight and close the database."""
+        forget_clock(self._data_dir)
         self.deliverer.close()
+        self._endpoints.close()
         if self._own_client:
             self._client.close()
         self.ctx.db.close()
@@ -135,24 +151,40 @@ class Notifier:
             while not stop.is_set():
                 published.clear()
                 try:
-                    await asyncio.to_thread(self.tick, self.clock(), wait=False, clock=self.clock)
+                    backlog = await asyncio.to_thread(
+                        self.tick, self.clock(), wait=False, clock=self.clock
+                    )
                 except Exception:  # the next tick retries; rows stay in the outbox
                     log.exception("notifier tick failed")
+                    backlog = False
+                if backlog:  # more messages than one batch: take the next at once
+                    await asyncio.sleep(0)
+                    continue
+                timeout = self._sleep_s(self.clock())
                 woken = asyncio.ensure_future(published.wait())
-                await asyncio.wait({woken, stopping}, timeout=POLL_S, return_when="FIRST_COMPLETED")
+                await asyncio.wait(
+                    {woken, stopping}, timeout=timeout, return_when="FIRST_COMPLETED"
+                )
                 woken.cancel()
         finally:
             stopping.cancel()
 
-    def tick(self, now: float, *, wait: bool = True, clock: Clock | None = None) -> None:
-        """One round: accept new messages, react to time passing, deliver what is due.
+    def _sleep_s(self, now: float) -> float:
+        # Until the next row can go (a rate-limit slot, a retry), at most POLL_S; escalations
+        # and digests are checked every POLL_S anyway.
+        wake = self.deliverer.next_wake(now)
+        return POLL_S if wake is None else min(POLL_S, max(MIN_SLEEP_S, wake - now))
+
+    def tick(self, now: float, *, wait: bool = True, clock: Clock | None = None) -> bool:
+        """One round: accept new messages, react to time passing, deliver what is due; True
+        when a full batch was taken (more messages may be waiting).
 
         With ``clock`` (the live loop) delivery reads the time again: intake of a large batch
         can take most of a second, and a rate limit's next slot must count from the real send.
         """
         if self.ctx.subscribers is not None:
             self.ctx.subscribers.refresh()  # before any transaction: see Subscribers
-        self.accept(now)
+        taken = self.accept(now)
         self.subscriptions.send_confirmations(self.ctx.ledger, now)
         self.unsilence(now)
         self.settle(now)
@@ -160,27 +192,48 @@ class Notifier:
         self.promote(now)
         sending = max(now, clock()) if clock is not None else now
         self.deliverer.release_digests(sending)
-        self.deliverer.deliver_due(sending, wait=wait)
+        self.deliverer.deliver_due(sending, wait=wait, clock=clock)
         self._last_tick = now
+        return taken >= BATCH
 
     # -- intake -----------------------------------------------------------------------------
 
     def accept(self, now: float) -> int:
-        """Run the pipeline over pending topic messages; how many were taken."""
+        """Run the pipeline over pending topic messages; how many were taken.
+
+        A batch is one transaction (each message still runs the pipeline on its own, in
+        order): its incidents, outbox rows, ledger entries and processed marks commit together,
+        so a ``kill -9`` leaves either all of them or none, and a re-read batch is a no-op.
+        """
         messages = self.topics.pending(BATCH)
-        for m in messages:
-            alert = alert_from_message(m.message_id, m.topic_arn, m.message, m.subject, m.published)
-            db = self.ctx.db
-            with db.transaction():
-                if db.one("SELECT 1 FROM nt_processed WHERE message_id=?", (m.message_id,)):
+        if not messages:
+            return 0
+        db = self.ctx.db
+        ids = [m.message_id for m in messages]
+        with db.transaction(), self.pipeline.batch(now):
+            marks = ",".join("?" * len(ids))
+            done = {
+                r[0]
+                for r in db.all(
+                    f"SELECT message_id FROM nt_processed WHERE message_id IN ({marks})", ids
+                )
+            }
+            for m in messages:
+                alert = alert_from_message(
+                    m.message_id, m.topic_arn, m.message, m.subject, m.published
+                )
+                if alert.id in done:
                     decision = Decision(Verdict.DROP, Reason.ALREADY_PROCESSED)
                     self.ctx.ledger.record(alert, "intake", decision, now)
-                else:
-                    self.pipeline([alert], now)
-                    db.execute("INSERT INTO nt_processed VALUES (?, ?)", (m.message_id, now))
-            # After the commit: a crash before this line re-reads the message, and the
-            # processed mark above makes that a no-op.
-            self.topics.mark(m.message_id, DELIVERED)
+                    continue
+                self.pipeline([alert], now)
+                done.add(alert.id)
+            db.executemany(
+                "INSERT OR IGNORE INTO nt_processed VALUES (?, ?)", [(i, now) for i in ids]
+            )
+        # After the commit: a crash before this line re-reads the messages, and the processed
+        # marks above make that a no-op.
+        self.topics.mark_many(ids, DELIVERED)
         return len(messages)
 
     def inject(self, alert: Alert, now: float) -> None:

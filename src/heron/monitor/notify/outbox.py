@@ -85,17 +85,30 @@ class Outbox:
             raise KeyError(f"no delivery #{row_id}")
         return _row(raw)
 
-    def rows(self, status: str, *, due_by: float | None = None, limit: int = 1000) -> list[Row]:
-        """Rows in ``status`` (due by ``due_by`` when given), oldest first."""
+    def rows(
+        self,
+        status: str,
+        *,
+        due_by: float | None = None,
+        limit: int = 1000,
+        channel: str | None = None,
+        after_id: int = 0,
+    ) -> list[Row]:
+        """Rows in ``status`` (due by ``due_by`` when given; of one ``channel``; with ids above
+        ``after_id``), oldest first."""
+        where, args = "status=? AND id>?", [status, after_id]
+        if channel is not None:
+            where += " AND channel=?"
+            args.append(channel)
         if due_by is None:
-            raws = self._db.all(
-                f"SELECT {_COLS} FROM nt_outbox WHERE status=? ORDER BY id LIMIT ?", (status, limit)
-            )
+            order = "id"
         else:
-            raws = self._db.all(
-                f"SELECT {_COLS} FROM nt_outbox WHERE status=? AND due<=? ORDER BY due, id LIMIT ?",
-                (status, due_by, limit),
-            )
+            where += " AND due<=?"
+            args.append(due_by)
+            order = "due, id"
+        raws = self._db.all(
+            f"SELECT {_COLS} FROM nt_outbox WHERE {where} ORDER BY {order} LIMIT ?", (*args, limit)
+        )
         return [_row(r) for r in raws]
 
     def for_alarm(self, alarm: str) -> list[Row]:

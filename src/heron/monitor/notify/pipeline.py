@@ -7,7 +7,8 @@ changes, outbox rows and ledger entries commit together.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -18,7 +19,7 @@ from heron.monitor.notify.hours import DEFAULT_HOURS
 from heron.monitor.notify.incidents import IncidentStore
 from heron.monitor.notify.ledger import Ledger
 from heron.monitor.notify.links import Linker
-from heron.monitor.notify.maintenance import MaintenanceStore, maintenance_decision
+from heron.monitor.notify.maintenance import MaintenanceStore, Window, maintenance_decision
 from heron.monitor.notify.model import Alert, Kind, Notice, Severity
 from heron.monitor.notify.outbox import DEFERRED, QUEUED, Outbox
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
@@ -32,6 +33,7 @@ from heron.monitor.notify.routing import (
     target,
     window_decision,
 )
+from heron.monitor.notify.silences import Silence as SilenceRow
 from heron.monitor.notify.silences import Silences
 from heron.monitor.notify.subscriptions import Subscribers
 from heron.monitor.notify.topics import TopicStore
@@ -76,6 +78,16 @@ class Pipeline:
             alerts = stage(alerts, now)
         return alerts
 
+    @contextlib.contextmanager
+    def batch(self, now: float) -> Iterator[None]:
+        """Within the caller's transaction, let stages read what no alert changes only once
+        (the silences and maintenance windows) for the many alerts of one intake batch."""
+        with contextlib.ExitStack() as stack:
+            for stage in self.stages:
+                if isinstance(stage, Silence):
+                    stack.enter_context(stage.snapshot(now))
+            yield
+
 
 class _Base:
     name = "stage"
@@ -108,9 +120,25 @@ class Silence(_Base):
 
     name = "silence"
 
-    def __call__(self, alerts: list[Alert], now: float) -> list[Alert]:
-        active = self.ctx.silences.current(now)
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._snapshot: tuple[list[SilenceRow], list[Window]] | None = None
+
+    @contextlib.contextmanager
+    def snapshot(self, now: float) -> Iterator[None]:
+        """Read the silences and windows once for every alert run inside the block."""
+        self._snapshot = self._read(now)
+        try:
+            yield
+        finally:
+            self._snapshot = None
+
+    def _read(self, now: float) -> tuple[list[SilenceRow], list[Window]]:
         windows = [*self.ctx.config.maintenance, *MaintenanceStore(self.ctx.db).all()]
+        return self.ctx.silences.current(now), windows
+
+    def __call__(self, alerts: list[Alert], now: float) -> list[Alert]:
+        active, windows = self._snapshot or self._read(now)
         out = []
         for a in alerts:
             decision = silence_decision(a, active, now)

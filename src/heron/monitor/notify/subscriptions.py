@@ -19,6 +19,7 @@ import httpx
 from heron.monitor.notify.channels import Sender
 from heron.monitor.notify.channels.email import EmailSender
 from heron.monitor.notify.channels.inbox import Inbox
+from heron.monitor.notify.channels.keepalive import Endpoints
 from heron.monitor.notify.channels.slack import SlackSender
 from heron.monitor.notify.channels.webhook import WebhookSender, notification
 from heron.monitor.notify.config import SLACK_RATE, Channel, NotifyConfig
@@ -74,8 +75,11 @@ class ApiSubscriptions:
         client: httpx.Client,
         db: NotifyDB,
         links: Linker | None = None,
+        *,
+        endpoints: Endpoints | None = None,
     ) -> None:
         self.topics = topics
+        self._endpoints = endpoints
         self.config = config
         self._client = client
         self._db = db
@@ -91,8 +95,9 @@ class ApiSubscriptions:
                               confirm=False)  # fmt: skip
             raw = sub.attributes.get("RawMessageDelivery", "false").lower() == "true"
             sender: Sender = WebhookSender(
-                channel, self._client, self.config.public_url, sub_arn=sub.arn, raw=raw
-            )
+                channel, self._client, self.config.public_url, sub_arn=sub.arn, raw=raw,
+                endpoints=self._endpoints,
+            )  # fmt: skip
             return channel, sender
         if sub.protocol == "slack":
             channel = Channel(

@@ -13,7 +13,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -355,14 +355,25 @@ class TopicStore:
 
     def mark(self, message_id: str, status: str, error: str | None = None) -> None:
         """Record a delivery attempt's outcome (``delivered``, ``failed`` or back to ``pending``)."""
+        self.mark_many([message_id], status, error)
+
+    def mark_many(self, message_ids: Sequence[str], status: str, error: str | None = None) -> None:
+        """``mark`` for several messages in one transaction (the notifier's intake batch)."""
         if status not in (PENDING, DELIVERED, FAILED):
             raise ValueError(f"unknown delivery status {status!r}")
+        delivered = self._clock() if status == DELIVERED else None
         with self._lock:
-            self._db.execute(
-                "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, delivered=? "
-                "WHERE message_id=?",
-                (status, error, self._clock() if status == DELIVERED else None, message_id),
-            )
+            self._db.execute("BEGIN")  # one commit, not one per message
+            try:
+                self._db.executemany(
+                    "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, delivered=?"
+                    " WHERE message_id=?",
+                    [(status, error, delivered, m) for m in message_ids],
+                )
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
 
 def _message(row: tuple[Any, ...]) -> PublishedMessage:

@@ -8,6 +8,7 @@ the receiver can drop the duplicate. Heron has no AWS signing certificate: ``Sig
 
 from __future__ import annotations
 
+import http.client
 import json
 import uuid
 from typing import Any
@@ -16,6 +17,7 @@ from urllib.parse import urlencode
 import httpx
 
 from heron.monitor.notify.channels import Outcome
+from heron.monitor.notify.channels.keepalive import Endpoints
 from heron.monitor.notify.config import Channel
 from heron.monitor.notify.model import Kind, Notice
 from heron.monitor.notify.render import subject, text, when
@@ -131,31 +133,43 @@ class WebhookSender:
         *,
         sub_arn: str = "",
         raw: bool = False,
+        endpoints: Endpoints | None = None,
     ) -> None:
-        """``sub_arn`` names an API subscription; ``raw`` is its RawMessageDelivery."""
+        """``sub_arn`` names an API subscription; ``raw`` is its RawMessageDelivery;
+        ``endpoints`` serves plain ``http://`` URLs with lean keep-alive connections."""
         assert channel.url is not None
         self._channel = channel
         self._client = client
         self._public_url = public_url
         self._sub_arn = sub_arn
         self._raw = raw
+        self._fast = endpoints.get(channel.url.reveal()) if endpoints is not None else None
 
     def _post(self, envelope: dict[str, Any] | str, headers: dict[str, str]) -> Outcome:
         assert self._channel.url is not None
         body = envelope if isinstance(envelope, str) else json.dumps(envelope)
-        try:
-            response = self._client.post(
-                self._channel.url.reveal(),
-                content=body.encode(),
-                headers=headers,
-                timeout=self._channel.timeout_s,
-            )
-        except httpx.HTTPError as exc:
-            return Outcome(False, redact(f"{type(exc).__name__}: {exc}"))
-        outcome = classify(response.status_code, response.text)
-        if response.status_code == 429:
+        if self._fast is not None:
             try:
-                wait = float(response.headers.get("retry-after", ""))
+                reply = self._fast.post(body.encode(), headers, self._channel.timeout_s)
+            except (OSError, http.client.HTTPException) as exc:
+                return Outcome(False, redact(f"{type(exc).__name__}: {exc}"))
+            status, text, retry_after = reply.status, reply.text, reply.headers.get("retry-after")
+        else:
+            try:
+                response = self._client.post(
+                    self._channel.url.reveal(),
+                    content=body.encode(),
+                    headers=headers,
+                    timeout=self._channel.timeout_s,
+                )
+            except httpx.HTTPError as exc:
+                return Outcome(False, redact(f"{type(exc).__name__}: {exc}"))
+            status, text = response.status_code, response.text
+            retry_after = response.headers.get("retry-after")
+        outcome = classify(status, text)
+        if status == 429:
+            try:
+                wait = float(retry_after or "")
             except ValueError:
                 return outcome
             return Outcome(False, outcome.error, retry_after=wait, status=429)
