@@ -45,6 +45,7 @@ SCALE = 100
 #: Real seconds from start-up until the warnings' business hours begin (Heron: 50 minutes).
 HOURS_BEGIN_AFTER_S = 30
 INJECTED_MS = 2000
+FAILING_WORKERS = 3
 CONFIG = """
 time_scale = {scale}
 fault_injection = true
@@ -254,15 +255,16 @@ def launch(tmp: Path, config: str, env: dict[str, str], port: int, monitor_port:
 
 
 class Traffic:
-    """Background requests carrying fault-injection headers until stopped: slow pings, and one
-    worker whose sign-ups fail (slow too, so they do not pull the latency average down)."""
+    """Background requests carrying fault-injection headers until stopped: slow pings, and three
+    workers whose sign-ups fail (slow too, so they do not pull the latency average down; three,
+    so every 3-second Heron period holds errors even on a loaded machine and the alarm stays)."""
 
     def __init__(self, base_url: str, workers: int) -> None:
         self._stop = threading.Event()
         self.sent = 0
         self.failed = 0
         self._threads = [
-            threading.Thread(target=self._run, args=(base_url, i == 0), daemon=True)
+            threading.Thread(target=self._run, args=(base_url, i < FAILING_WORKERS), daemon=True)
             for i in range(workers)
         ]
         for t in self._threads:
