@@ -7,12 +7,14 @@ from wrk (installed with apt-get if missing) or, failing that, a raw-socket Pyth
 sweep over connection counts reports the best 2xx rate.
 
     .venv/bin/python bench/get_user_throughput.py [--duration 10] [--pin] [--python-client]
+        [--profile FILE]   # py-spy of the heron up parent during the c=32 step
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import subprocess
 
 import _harness as h
 import _pyload
@@ -27,6 +29,11 @@ def main() -> int:
     parser.add_argument("--connections", default="8,32,128", help="comma-separated sweep")
     parser.add_argument("--pin", action="store_true", help="server on cores 0..n-2, client last")
     parser.add_argument("--python-client", action="store_true", help="skip wrk")
+    parser.add_argument(
+        "--profile",
+        metavar="FILE",
+        help="py-spy the heron up parent (raw collapsed stacks) during the c=32 step",
+    )
     args = parser.parse_args()
     h.header("GET /users/{id} max throughput")
     server_cpus, client_cpus = h.pinning(args.pin)
@@ -42,9 +49,14 @@ def main() -> int:
         for connections in (int(c) for c in args.connections.split(",")):
             # A short unmeasured run first: spawns every environment this concurrency needs.
             measure(wrk, heron, tokens, path, connections, 3, client_cpus)
+            spy = None
+            if args.profile and connections == 32:
+                spy = profile(heron, args.profile, args.duration)
             rps, latency, bad = measure(
                 wrk, heron, tokens, path, connections, args.duration, client_cpus
             )
+            if spy is not None:
+                spy.wait(timeout=60)
             print(
                 f"  c={connections:<4} {rps:8.0f} 2xx req/s  non-2xx/errors={bad}  "
                 f"p50={latency.get('p50', float('nan')):.1f} ms "
@@ -66,6 +78,14 @@ def main() -> int:
         f"client {'wrk' if wrk else 'python'}",
     )
     return 0
+
+
+def profile(heron: h.Heron, path: str, duration_s: int) -> subprocess.Popen[bytes]:
+    """Start py-spy on the ``heron up`` parent for ``duration_s`` seconds."""
+    spy = h.REPO / ".venv" / "bin" / "py-spy"
+    command = [str(spy), "record", "--pid", str(heron.process.pid), "--format", "raw"]
+    command += ["--duration", str(duration_s), "--rate", "200", "--output", path]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def measure(

@@ -13,6 +13,11 @@ Latency: a dedicated sender and recipient, one socket each, in this process; the
 moment the recipient's frame carrying its ``clientMessageId`` arrives (client-side send to
 receive, so it includes the sender's frame, the sendMessage invocation, @connections and the push).
 
+It also prints the CPU seconds the parent and the environments spent during the message run
+and the machine's load average around it (the 2 cores are shared). ``--profile FILE`` records
+py-spy (raw collapsed stacks, parent and environments) during the message run; ``--dump FILE``
+writes each delivered message's due time (epoch s) and latency (ms).
+
     .venv/bin/python bench/websocket_connections.py [--connections 10000] [--rate 500]
 """
 
@@ -38,6 +43,8 @@ TARGET_KIB = 16.0
 TARGET_P99_MS = 50.0
 HOLDERS = 2
 SETUP_CONNECT_RATE = "5000"
+#: (wall-clock due time, latency ms) of every delivered message, when ``--dump`` asks for them.
+DUMP: list[tuple[float, float]] | None = None
 
 
 # -- holder process -----------------------------------------------------------------------------
@@ -115,6 +122,8 @@ async def latency_run(
             due = sent_at.pop(ident, None) if isinstance(ident, str) else None
             if due is not None:
                 latencies.append((now - due) * 1000.0)
+                if DUMP is not None:
+                    DUMP.append((time.time() - (now - due), (now - due) * 1000.0))
 
     async def drain_tx() -> None:  # the sender's acks (route responses) must be read too
         async for _ in tx:
@@ -166,6 +175,7 @@ def main() -> int:
         metavar="FILE",
         help="record the heron up parent with py-spy (collapsed stacks) during the latency run",
     )
+    parser.add_argument("--dump", metavar="FILE", help="write 'due-epoch latency-ms' lines")
     parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--tokens", help=argparse.SUPPRESS)
@@ -228,9 +238,15 @@ def main() -> int:
                 flush=True,
             )
             spy = start_profile(heron, args.profile, args.duration)
+            cpu_before = cpu_seconds(heron)
+            load_before = os.getloadavg()[0]
+            global DUMP
+            DUMP = [] if args.dump else None
             latencies, sent, lost = asyncio.run(
                 latency_run(heron.ws_url, sender, recipient, args.rate, args.duration)
             )
+            cpu_after = cpu_seconds(heron)
+            load = (load_before, os.getloadavg()[0])
             if spy is not None:
                 spy.wait(timeout=60)
             server_sockets_after = count_established(heron)
@@ -249,6 +265,18 @@ def main() -> int:
         while count_established(heron) > 10 and time.monotonic() < wait_until:
             time.sleep(1.0)
     p50, p99 = h.percentile(latencies, 50), h.percentile(latencies, 99)
+    if args.dump and DUMP is not None:
+        Path(args.dump).write_text("".join(f"{due:.3f} {ms:.1f}\n" for due, ms in DUMP))
+    spent = {k: v - cpu_before.get(k, 0.0) for k, v in cpu_after.items()}
+    print(
+        f"  machine load average (1 min) before/after the message run: {load[0]:.2f} / "
+        f"{load[1]:.2f} (2 cores; other work on the machine counts)"
+    )
+    print(
+        "  CPU seconds during the message run (incl. the 10 s drain): parent "
+        f"{spent.get('parent', 0.0):.1f}, execution environments "
+        f"{spent.get('environments', 0.0):.1f}"
+    )
     print(
         f"  messages: sent {sent}, delivered {len(latencies)}, lost {lost}; "
         f"p50 {p50:.1f} ms p90 {h.percentile(latencies, 90):.1f} ms p99 {p99:.1f} ms "
@@ -284,6 +312,18 @@ def start_profile(
     command += ["--duration", str(int(duration_s)), "--rate", "200", "--output", path]
     command += ["--subprocesses"]
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu_seconds(heron: h.Heron) -> dict[str, float]:
+    """User+system CPU seconds so far of the ``heron up`` parent and of its environments."""
+    out = {"parent": 0.0, "environments": 0.0}
+    for n, proc in enumerate(heron.processes()):
+        try:
+            times = proc.cpu_times()
+        except Exception:
+            continue
+        out["parent" if n == 0 else "environments"] += times.user + times.system
+    return out
 
 
 def count_established(heron: h.Heron) -> int:

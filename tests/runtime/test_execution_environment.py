@@ -81,6 +81,14 @@ async def test_unserializable_result_is_a_marshal_error(started: Starter) -> Non
     )
 
 
+async def test_output_larger_than_one_capture_read_is_kept_whole(started: Starter) -> None:
+    env = await started("handlers.basic.loud")
+    first = await env.invoke("req-1", {"lines": 300, "width": 1000})  # ~300 KB, several reads
+    assert first.logs == [f"{n:06d}" + "x" * 1000 for n in range(300)]
+    second = await env.invoke("req-2", {"lines": 2, "width": 3})  # the file was truncated
+    assert second.logs == ["000000xxx", "000001xxx"]
+
+
 async def test_large_payloads_cross_the_pipe(started: Starter) -> None:
     env = await started("handlers.basic.big")
     result = await env.invoke("req", {"size": 3 * 1024 * 1024})

@@ -153,7 +153,10 @@ async def test_without_a_service_the_client_falls_back_to_http(
     ops = [{"method": "POST", "id": "a", "text": "one"}, {"method": "POST", "id": "b", "text": "2"}]
     result = await env.invoke("req-1", {"ops": ops})
     assert result.payload == {"client": "PipeConnectionsClient", "results": ["ok", "ok"]}
-    assert _Recorder.seen == [("POST", "/@connections/a", b"one"), ("POST", "/@connections/b", b"2")]
+    assert _Recorder.seen == [
+        ("POST", "/@connections/a", b"one"),
+        ("POST", "/@connections/b", b"2"),
+    ]
 
 
 async def test_without_a_service_or_an_endpoint_the_handler_gets_a_config_error(
@@ -178,3 +181,11 @@ def test_outside_a_worker_there_is_no_pipe() -> None:
     assert not outcall.available()
     with pytest.raises(outcall.OutcallError):
         outcall.call("connections", {"method": "GET", "connectionId": "a"})
+
+
+def test_a_broken_pipe_is_a_service_error_to_the_handler() -> None:
+    from heron.functions.connections_client import ConnectionsApiError, PipeConnectionsClient
+
+    with pytest.raises(ConnectionsApiError) as failure:
+        PipeConnectionsClient().post_to_connection("a", b"x")
+    assert (failure.value.status, failure.value.code) == (500, "InternalServerError")

@@ -207,9 +207,12 @@ class PipeConnectionsClient:
     def _call(self, method: str, connection_id: str, payload: dict[str, str]) -> Any:
         from heron.runtime import outcall
 
-        reply = outcall.call(
-            "connections", {"method": method, "connectionId": connection_id, **payload}
-        )
+        try:
+            reply = outcall.call(
+                "connections", {"method": method, "connectionId": connection_id, **payload}
+            )
+        except outcall.OutcallError as exc:  # the pipe broke: a service failure to the handler
+            raise ConnectionsApiError(connection_id, 500, "InternalServerError", str(exc)) from exc
         status = reply.get("status")
         body = reply.get("body")
         if status == outcall.UNAVAILABLE:

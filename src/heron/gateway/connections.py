@@ -76,10 +76,12 @@ class Connection:
 class ConnectionRegistry:
     """Connection id → Connection, plus the expiry sweep."""
 
-    __slots__ = ("_connections",)
+    __slots__ = ("_connections", "removed")
 
     def __init__(self) -> None:
         self._connections: dict[str, Connection] = {}
+        #: How many connections have been removed so far (for ``gc_freeze``).
+        self.removed = 0
 
     def add(self, connection: Connection) -> None:
         """Register an accepted connection."""
@@ -91,7 +93,10 @@ class ConnectionRegistry:
 
     def remove(self, connection_id: str) -> Connection | None:
         """Forget a connection (it has disconnected); return it if it was known."""
-        return self._connections.pop(connection_id, None)
+        connection = self._connections.pop(connection_id, None)
+        if connection is not None:
+            self.removed += 1
+        return connection
 
     def __len__(self) -> int:
         return len(self._connections)

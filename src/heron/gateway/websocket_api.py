@@ -13,9 +13,11 @@ Deviations from AWS, each forced by the ASGI boundary:
   (``Sec-WebSocket-Key``) and title-case the rest.
 - A ``$connect`` result without ``statusCode`` accepts the connection.
 
-Memory (``tests/gateway/ws_memory_probe.py``, 2,000 idle sockets, uvicorn websockets-sansio, no
-deflate): 19.4 KiB per connection, of which uvicorn's own protocol object and task are 17.9 KiB
-(a bare ASGI app measured the same way) and the gateway ≈ 1.5 KiB.
+Memory (``tests/gateway/ws_memory_probe.py``, 3,000 idle sockets, no deflate): 12.5 KiB per
+connection with the gateway's trimmed protocol (``ws_protocol.LeanWebSocketProtocol``), 19.4 KiB
+with uvicorn's websockets-sansio as it ships; the gateway's own records are ≈ 1.5 KiB of that.
+Under ``heron up`` with 10,000 sockets: 13.2 KiB (``bench/websocket_connections.py``). Their
+objects are kept out of full garbage collections by ``gc_freeze``.
 """
 
 from __future__ import annotations

@@ -12,51 +12,43 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from heron.runtime import outcall, platform_logs, protocol
+from heron.runtime.child_process import (
+    TRANSPORT_VARIABLE,
+    InitializationType,
+    capture_file,
+    exit_reason,
+    lambda_environment,
+    process_peak_rss_kb,
+)
 from heron.runtime.invoker import CallHandler, FunctionError
 from heron.types import Event, FunctionSpec
 
+__all__ = [
+    "TRANSPORT_VARIABLE",
+    "ExecutionEnvironment",
+    "InitOutcome",
+    "InitializationType",
+    "Invocation",
+    "exit_reason",
+    "lambda_environment",
+    "process_peak_rss_kb",
+]
+
+#: How much of the capture file one read takes.
+_CAPTURE_CHUNK = 1 << 16
 #: How long INIT may take before Lambda gives up on it (AWS: 10 s for on-demand environments).
 INIT_TIMEOUT_S = 10.0
-#: Environment variables taken from Heron's own process so the child can start Python at all.
-PASSTHROUGH_VARIABLES = (
-    "PATH",
-    "HOME",
-    "PYTHONPATH",
-    "VIRTUAL_ENV",
-    "TMPDIR",
-    "SYSTEMROOT",
-    "LD_LIBRARY_PATH",
-)
-#: Go-style signal names, as Lambda's ``Runtime exited with error: signal: ...`` messages spell them.
-_SIGNAL_NAMES = {
-    signal.SIGKILL: "killed",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGABRT: "aborted",
-    signal.SIGTERM: "terminated",
-    signal.SIGBUS: "bus error",
-    signal.SIGFPE: "floating point exception",
-    signal.SIGILL: "illegal instruction",
-    signal.SIGINT: "interrupt",
-}
 _STREAM_LIMIT = 1 << 20
 _log = logging.getLogger(__name__)
-#: The directory holding the ``heron`` package this process runs.
-_HERON_ROOT = str(Path(__file__).resolve().parents[2])
-
-#: Tells the worker's clients that out-calls reach a parent that serves them.
-TRANSPORT_VARIABLE = "HERON_CONNECTIONS_TRANSPORT"
 
 Outcome = Literal["success", "error", "timeout", "oom", "crash"]
-InitializationType = Literal["on-demand", "provisioned-concurrency"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,86 +79,6 @@ class Invocation:
     payload: Any = None
     error: FunctionError | None = None
     table_ops: list[dict[str, Any]] = field(default_factory=list)
-
-
-def exit_reason(returncode: int) -> str:
-    """``signal: killed`` or ``exit status 1``, as Lambda describes a runtime that exited."""
-    if returncode < 0:
-        try:
-            sig = signal.Signals(-returncode)
-        except ValueError:
-            return f"signal: {-returncode}"
-        return "signal: " + _SIGNAL_NAMES.get(sig, sig.name.lower().removeprefix("sig"))
-    return f"exit status {returncode}"
-
-
-def lambda_environment(
-    spec: FunctionSpec,
-    *,
-    base: Mapping[str, str],
-    log_stream: str,
-    initialization_type: InitializationType,
-    region: str,
-) -> dict[str, str]:
-    """The child's environment: passthrough, Heron's contract, the function's own, then Lambda's.
-
-    Lambda's reserved variables come last because AWS does not let a function override them.
-    """
-    variables = {name: os.environ[name] for name in PASSTHROUGH_VARIABLES if name in os.environ}
-    variables.update(base)
-    # Before the function's own variables, so a function can still choose plain HTTP.
-    variables[TRANSPORT_VARIABLE] = "pipe"
-    variables.update(dict(spec.environment))
-    # The worker must import the same ``heron`` the parent runs, installed or not.
-    paths = [p for p in variables.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if _HERON_ROOT not in paths:
-        variables["PYTHONPATH"] = os.pathsep.join([*paths, _HERON_ROOT])
-    variables.update(
-        {
-            "AWS_LAMBDA_FUNCTION_NAME": spec.name,
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
-            "AWS_LAMBDA_LOG_GROUP_NAME": platform_logs.log_group_name(spec.name),
-            "AWS_LAMBDA_LOG_STREAM_NAME": log_stream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
-            "AWS_REGION": region,
-            "AWS_DEFAULT_REGION": region,
-            "_HANDLER": spec.handler,
-            "TZ": "UTC",
-            "LANG": "en_US.UTF-8",
-        }
-    )
-    return variables
-
-
-def process_peak_rss_kb(pid: int) -> int | None:
-    """Another live process's peak RSS in KiB (``VmHWM``), or None if it cannot be read."""
-    try:
-        with open(f"/proc/{pid}/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"VmHWM:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def _capture_file() -> int:
-    """An anonymous append-only file both processes share for the handler's output."""
-    if hasattr(os, "memfd_create"):
-        fd = os.memfd_create("heron-capture", os.MFD_CLOEXEC)
-    else:  # pragma: no cover - non-Linux fallback
-        import tempfile
-
-        with tempfile.TemporaryFile() as handle:
-            fd = os.dup(handle.fileno())
-    # O_APPEND lives on the shared open file description: after the parent truncates the file,
-    # the child's next write lands at offset 0 instead of leaving a hole.
-    import fcntl
-
-    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_APPEND)
-    return fd
 
 
 class ExecutionEnvironment:
@@ -229,7 +141,7 @@ class ExecutionEnvironment:
         ``request_id`` names the invocation that caused this cold start, for error messages.
         """
         started = time.perf_counter()
-        self._capture_fd = _capture_file()
+        self._capture_fd = capture_file()
         self._proc = await asyncio.create_subprocess_exec(
             self._python,
             "-m",
@@ -318,7 +230,9 @@ class ExecutionEnvironment:
         started = time.perf_counter()
         try:
             await self._send(frame)
-            reply = await asyncio.wait_for(self._result(), timeout_s)
+            # ``asyncio.timeout`` rather than ``wait_for``: no extra task per invocation.
+            async with asyncio.timeout(timeout_s):
+                reply = await self._result()
         except TimeoutError:
             peak = process_peak_rss_kb(self.pid or 0)
             if peak is not None:
@@ -441,11 +355,21 @@ class ExecutionEnvironment:
         self.max_rss_kb = max(self.max_rss_kb, int(reply.get("max_rss_kb", 0)))
 
     def _drain_capture(self) -> list[str]:
-        if self._capture_fd < 0:
+        fd = self._capture_fd
+        if fd < 0:
             return []
-        size = os.fstat(self._capture_fd).st_size
-        if size == 0:
+        # Read without asking for the size first: one system call fewer per invocation on the
+        # event loop. Chunks stay below malloc's mmap threshold.
+        chunks: list[bytes] = []
+        offset = 0
+        while True:
+            chunk = os.pread(fd, _CAPTURE_CHUNK, offset)
+            if chunk:
+                chunks.append(chunk)
+                offset += len(chunk)
+            if len(chunk) < _CAPTURE_CHUNK:
+                break
+        if not chunks:
             return []
-        data = os.pread(self._capture_fd, size, 0)
-        os.ftruncate(self._capture_fd, 0)
-        return platform_logs.split_captured(data)
+        os.ftruncate(fd, 0)
+        return platform_logs.split_captured(b"".join(chunks))

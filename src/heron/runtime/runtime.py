@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Coroutine, Mapping, Sequence
@@ -466,5 +467,5 @@ def _ms(seconds: float) -> int:
 
 def _trace_id(now: float) -> str:
     """An X-Ray trace header like Lambda sets in ``_X_AMZN_TRACE_ID`` (never sampled locally)."""
-    ids = uuid.uuid4().hex
+    ids = os.urandom(16).hex()
     return f"Root=1-{int(now):08x}-{ids[:24]};Parent={ids[16:32]};Sampled=0"

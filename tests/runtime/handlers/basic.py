@@ -104,3 +104,11 @@ def unserializable(event: Any, context: Any) -> Any:
 def big(event: Any, context: Any) -> str:
     """Return a string of ``size`` bytes."""
     return "y" * int(event["size"])
+
+
+def loud(event: Any, context: Any) -> int:
+    """Print ``event["lines"]`` lines of ``event["width"]`` characters (output bigger than one
+    read of the capture file)."""
+    for n in range(event["lines"]):
+        print(f"{n:06d}" + "x" * event["width"])
+    return event["lines"]
