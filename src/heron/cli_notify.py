@@ -1,5 +1,6 @@
 """``heron notify ...``: the inbox, explain, the dead-letter queue, simulation, incidents,
-silences and maintenance windows (``heron oncall ...`` is in ``cli_oncall``).
+silences and maintenance windows (topics and subscriptions are in ``cli_notify_subs``,
+``heron oncall ...`` in ``cli_oncall``).
 
 Commands read (and, for acknowledge/snooze/resolve/silence/replay, write) ``<data-dir>/notify.db``
 directly; SQLite lets them run beside ``heron up``. Configuration comes from heron.toml's
@@ -27,6 +28,7 @@ from heron.cli_notify_context import (
     parse_time,
     print_json,
 )
+from heron.cli_notify_subs import add_subscription_commands
 from heron.cli_oncall import add_oncall_commands
 from heron.errors import ConfigError
 from heron.monitor.notify.channels.inbox import Inbox
@@ -53,7 +55,10 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
     if args.json:
         print_json(
             [
-                {f: getattr(i, f) for f in ("id", "at", "recipient", "severity", "title", "body")}
+                {
+                    f: getattr(i, f)
+                    for f in ("id", "at", "recipient", "severity", "priority", "title", "body")
+                }
                 for i in items
             ]
         )
@@ -61,7 +66,10 @@ def _cmd_inbox(args: argparse.Namespace) -> int:
     if not items:
         print("The inbox is empty.")
     for item in reversed(items):
-        print(f"{stamp(item.at)}  {item.severity:<8} to {item.recipient:<16} {item.title}")
+        print(
+            f"{stamp(item.at)}  {item.severity:<8} {item.priority:<6} to {item.recipient:<16}"
+            f" {item.title}"
+        )
         if args.full:
             print("    " + item.body.replace("\n", "\n    "))
     if waiting:
@@ -366,4 +374,5 @@ def add_notify_commands(subparsers: Any) -> None:
     p = common_options(msub.add_parser("remove", help="delete a window added here"))
     p.add_argument("name")
     p.set_defaults(func=_cmd_maintenance)
+    add_subscription_commands(sub)
     add_oncall_commands(subparsers)

@@ -303,3 +303,29 @@ def test_email_subscriptions_go_through_the_configured_smtp_server(tmp_path: Pat
     finally:
         live.close()
         controller.stop()
+
+
+def test_oncall_subscription_pages_whoever_is_on_call(tmp_path: Path) -> None:
+    schedule = {"layers": [{"users": ["alice"], "rotation": "weekly", "start": "2020-01-06"}]}
+    live = Live(tmp_path, {"oncall": {"primary": schedule}})
+    try:
+        topic = live.sns.create_topic(Name="alerts")["TopicArn"]
+        for endpoint, why in (("ghost", "no on-call schedule named 'ghost'"),
+                              ("two words", "an on-call schedule name")):  # fmt: skip
+            with pytest.raises(ClientError) as bad:
+                live.sns.subscribe(TopicArn=topic, Protocol="oncall", Endpoint=endpoint)
+            assert bad.value.response["Error"]["Code"] == "InvalidParameter"
+            assert why in bad.value.response["Error"]["Message"]
+        assert live.sns.list_subscriptions()["Subscriptions"] == []  # nothing was stored
+        arn = live.sns.subscribe(TopicArn=topic, Protocol="oncall", Endpoint="primary")
+        assert arn["SubscriptionArn"].startswith(topic + ":")  # confirmed at once
+        _publish(live, topic, "LambdaErrors")
+        inbox = live.monitor.notifier.ctx.db.all("SELECT recipient, title FROM nt_inbox")
+        # The route's own channel (the inbox, for the team) and the page to alice (her contact
+        # is the inbox too).
+        assert sorted(inbox) == [("alice", "[CRITICAL] LambdaErrors is in ALARM"),
+                                 ("team", "[CRITICAL] LambdaErrors is in ALARM")]  # fmt: skip
+        incident = live.monitor.notifier.ctx.incidents.active_for("LambdaErrors")
+        assert incident is not None and incident.next_escalation is not None  # it escalates
+    finally:
+        live.close()

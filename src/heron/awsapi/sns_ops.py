@@ -5,7 +5,9 @@ ListSubscriptionsByTopic, Get/SetSubscriptionAttributes) and Publish.
 Errors use SNS's Query codes and its terse messages (``Invalid parameter: TopicArn``,
 ``Topic does not exist``). As on AWS, http/https subscriptions stay pending (Subscribe answers
 ``pending confirmation``) until the endpoint confirms with the token the notifier POSTs to it;
-email, email-json and Heron's ``slack`` (an incoming-webhook URL) are confirmed at once.
+email, email-json and Heron's ``slack`` (an incoming-webhook URL) are confirmed at once, and so
+is Heron's ``oncall``, whose endpoint names an on-call schedule: whoever is on call on it when an
+alert arrives is paged through their own contact methods.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from heron.awsapi.errors import AwsError
@@ -32,6 +34,7 @@ _MAX_MESSAGE_BYTES = 256 * 1024
 _MAX_SUBJECT = 100
 _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$|^[A-Za-z0-9_-]{1,251}\.fifo$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SCHEDULE = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 
 
 def invalid_parameter(what: str) -> AwsError:
@@ -60,10 +63,17 @@ def _page_offset(token: Any) -> int:
 class _Sns:
     """The handlers, bound to one topic store."""
 
-    def __init__(self, topics: TopicStore, region: str, account_id: str) -> None:
+    def __init__(
+        self,
+        topics: TopicStore,
+        region: str,
+        account_id: str,
+        schedules: Collection[str] | None = None,
+    ) -> None:
         self.topics = topics
         self.region = region
         self.account_id = account_id
+        self.schedules = schedules
 
     def _topic_arn(self, request: Mapping[str, Any], member: str = "TopicArn") -> str:
         arn = request.get(member)
@@ -115,6 +125,12 @@ class _Sns:
         endpoint = request.get("Endpoint")
         if not isinstance(endpoint, str) or not _endpoint_ok(protocol, endpoint):
             raise invalid_parameter(_ENDPOINT_ERRORS.get(protocol, "Endpoint"))
+        if protocol == "oncall" and self.schedules is not None and endpoint not in self.schedules:
+            known = ", ".join(sorted(self.schedules)) or "none"
+            raise invalid_parameter(
+                f"Endpoint Reason: no on-call schedule named {endpoint!r} "
+                f"([notify.oncall.NAME] in heron.toml; configured: {known})"
+            )
         attributes = {str(k): str(v) for k, v in (request.get("Attributes") or {}).items()}
         for name, value in attributes.items():
             _check_attribute(protocol, name, value)
@@ -268,6 +284,7 @@ _ENDPOINT_ERRORS = {
     "sqs": "SQS endpoint ARN",
     "lambda": "Lambda endpoint ARN",
     "slack": "Slack incoming-webhook URL (https://...)",
+    "oncall": "Endpoint Reason: an on-call schedule name (letters, digits, '.', '_', '-')",
 }
 
 
@@ -282,6 +299,8 @@ def _endpoint_ok(protocol: str, endpoint: str) -> bool:
         return endpoint.startswith("arn:aws:sqs:") and endpoint.count(":") == 5
     if protocol == "lambda":
         return endpoint.startswith("arn:aws:lambda:") and ":function:" in endpoint
+    if protocol == "oncall":
+        return bool(_SCHEDULE.match(endpoint))
     return False
 
 
@@ -311,9 +330,16 @@ def _message_attributes(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def sns_operations(topics: TopicStore, *, region: str, account_id: str) -> dict[str, Handler]:
-    """SNS's operations keyed by name, bound to ``topics``."""
-    ops = _Sns(topics, region, account_id)
+def sns_operations(
+    topics: TopicStore,
+    *,
+    region: str,
+    account_id: str,
+    schedules: Collection[str] | None = None,
+) -> dict[str, Handler]:
+    """SNS's operations keyed by name, bound to ``topics``; ``schedules`` (heron.toml's on-call
+    schedule names) lets Subscribe refuse an ``oncall`` endpoint that names none of them."""
+    ops = _Sns(topics, region, account_id, schedules)
     return {
         "CreateTopic": ops.create_topic,
         "DeleteTopic": ops.delete_topic,

@@ -79,7 +79,12 @@ class Monitor:
             {
                 "cloudwatch": {**cloudwatch_operations(self.metrics, clock=clock), **alarm_ops},
                 "logs": logs_operations(self.logs, clock=clock, region=region),
-                "sns": sns_operations(self.topics, region=region, account_id=account_id),
+                "sns": sns_operations(
+                    self.topics,
+                    region=region,
+                    account_id=account_id,
+                    schedules=tuple(notify_config.schedules),
+                ),
             },
             self.credentials,
             region=region,

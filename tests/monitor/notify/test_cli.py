@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -57,6 +58,11 @@ def test_inbox_explain_incidents_and_ack(project: Path, capsys: pytest.CaptureFi
     assert main(["notify", "inbox"]) == 0
     out = capsys.readouterr().out
     assert "to alice" in out and "[CRITICAL] LambdaErrors is in ALARM" in out
+    assert "critical high   to alice" in out  # the priority beside the severity
+    assert main(["notify", "inbox", "--json", "--full"]) == 0
+    items = json.loads(capsys.readouterr().out)
+    assert {i["priority"] for i in items} == {"high"}
+    assert all("Priority: High" in i["body"] for i in items)
     assert main(["notify", "explain", "LambdaErrors"]) == 0
     out = capsys.readouterr().out
     for word in ("first notification", "on call: alice", "critical: immediate", "delivered"):

@@ -84,6 +84,46 @@ def test_warning_email_has_text_html_subject_and_the_resolution_threads(
     assert "<table>" in first.get_body(("html",)).get_content()
     assert second["Subject"] == "[WARNING] RESOLVED: HighLatency resolved"
     assert second["In-Reply-To"] == first["Message-ID"] == second["References"]
+    # A warning is normal (medium) priority, in the headers and in both bodies.
+    assert (first["Importance"], first["X-Priority"], first["Priority"]) == (
+        "Normal", "3 (Normal)", "normal",
+    )  # fmt: skip
+    assert "Priority: Medium" in first.get_body(("plain",)).get_content()
+    assert "Priority: <b>Medium</b>" in first.get_body(("html",)).get_content()
+    h.close()
+
+
+def test_critical_mail_is_high_priority_and_no_data_low(
+    tmp_path: Path, smtp: tuple[Mailbox, int]
+) -> None:
+    box, port = smtp
+    cfg = config(
+        f"""
+[notify.channels.m]
+protocol = "email"
+host = "127.0.0.1"
+port = {port}
+from = "heron@example.com"
+to = ["oncall@example.com"]
+[notify.routes.alerts]
+channels = ["m"]
+"""
+    )
+    h = Harness(tmp_path, cfg, FakeClock(at("2026-03-06 10:00")))  # Friday, in business hours
+    h.publish("LambdaErrors", "ALARM", "OK")
+    h.publish("QueueDepth", "INSUFFICIENT_DATA", "OK")
+    h.tick()
+    by_subject = {m["Subject"]: m for m in box.messages}
+    critical = by_subject["[CRITICAL] LambdaErrors is in ALARM"]
+    assert (critical["Importance"], critical["X-Priority"], critical["Priority"]) == (
+        "High", "1 (Highest)", "urgent",
+    )  # fmt: skip
+    assert "Priority: High" in critical.get_body(("plain",)).get_content()
+    no_data = by_subject["[INFO] QueueDepth has insufficient data"]
+    assert (no_data["Importance"], no_data["X-Priority"], no_data["Priority"]) == (
+        "Low", "5 (Lowest)", "non-urgent",
+    )  # fmt: skip
+    assert len(box.messages) == 2
     h.close()
 
 

@@ -55,6 +55,27 @@ def test_a_block_kit_card_with_severity_colour_and_facts(
     ):
         assert fact in fields
     assert headers["x-heron-idempotency-key"].endswith(":team")
+    assert attachment["blocks"][0]["fields"][0]["text"] == "*Priority*\nHigh"  # critical
+    h.close()
+
+
+def test_priority_label_follows_severity(tmp_path: Path, receiver: Receiver) -> None:
+    cfg = config(
+        SLACK.format() + '[notify.routes.warnings]\nchannels = ["team"]\nwindow = "business"\n',
+        {"SLACK_URL": receiver.url},
+    )
+    h = Harness(tmp_path, cfg, FakeClock(at("2026-03-06 10:00")))
+    h.publish("HighLatency", "ALARM", "OK", topic="warnings")
+    h.tick()
+    h.clock.advance(1)
+    h.publish("QueueDepth", "INSUFFICIENT_DATA", "OK", topic="warnings")
+    h.tick()
+    cards = {body["text"]: body["attachments"][0] for _, _, body in receiver.requests}
+    warning = cards["[WARNING] HighLatency is in ALARM"]
+    assert warning["blocks"][0]["fields"][0]["text"] == "*Priority*\nMedium"
+    assert warning["color"] == "#F2A900"
+    no_data = cards["[INFO] QueueDepth has insufficient data"]
+    assert no_data["blocks"][0]["fields"][0]["text"] == "*Priority*\nLow"
     h.close()
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from heron.monitor.notify.operations import acknowledge
+from heron.monitor.notify.operations import acknowledge, snooze
 from heron.monitor.notify.outbox import EXPIRED
 
 from .support import FakeClock, Harness, at, config
@@ -107,6 +107,26 @@ def test_acknowledging_stops_escalation(make) -> None:  # type: ignore[no-untype
     h.tick()
     titles = [t for _, t in h.inbox()]
     assert titles[-2:] == ["[CRITICAL] RESOLVED: LambdaErrors resolved"] * 2  # same channels
+
+
+def test_a_snooze_that_ends_on_a_still_open_incident_pages_again(make) -> None:  # type: ignore[no-untyped-def]
+    h = make("2026-03-06 03:00")  # bob's shift until 09:00
+    h.publish("LambdaErrors", "ALARM", "OK")
+    h.tick()
+    start = h.clock.now
+    snooze(h.ctx, 1, "bob", start + 45 * 60, start)
+    for minutes in (10, 20, 44):  # escalation (due at 10 min) is held while snoozed
+        h.clock.now = start + minutes * 60
+        h.tick()
+    assert [r for r, _ in h.inbox()] == ["bob", "team"]
+    h.clock.now = start + 45 * 60
+    h.tick()
+    assert h.inbox()[-1] == ("bob", "[CRITICAL] LambdaErrors is still in ALARM (incident #1)")
+    incident = h.ctx.incidents.get(1)
+    assert incident.status == "open" and incident.next_escalation == start + 55 * 60
+    h.clock.now = start + 55 * 60  # and escalation resumes: the next level 10 minutes later
+    h.tick()
+    assert h.inbox()[-1][0] == "manager"
 
 
 def test_an_override_is_paged_instead_of_the_rotation(make) -> None:  # type: ignore[no-untyped-def]

@@ -46,6 +46,10 @@ async def test_confirmation_handshake_then_the_sns_envelope(tmp_path: Path) -> N
         note["Type"] == "Notification" and note["Subject"] == "[CRITICAL] LambdaErrors is in ALARM"
     )
     assert json.loads(note["Message"])["AlarmName"] == "LambdaErrors"  # CloudWatch's JSON as is
+    # Priority travels as an SNS message attribute (and a header, for raw delivery).
+    assert note["MessageAttributes"]["priority"] == {"Type": "String", "Value": "high"}
+    assert note["MessageAttributes"]["severity"] == {"Type": "String", "Value": "critical"}
+    assert headers["x-heron-priority"] == "high"
     incidents = (await api.get("/notify/incidents")).json()
     assert incidents[0]["alarm"] == "LambdaErrors" and incidents[0]["status"] == "open"
     acked = (
@@ -53,5 +57,28 @@ async def test_confirmation_handshake_then_the_sns_envelope(tmp_path: Path) -> N
     ).json()
     assert acked["status"] == "acknowledged" and acked["acknowledgedBy"] == "alice"
     await api.aclose()
+    receiver.close()
+    h.close()
+
+
+def test_warning_is_normal_and_no_data_low_priority(tmp_path: Path) -> None:
+    receiver = Receiver()
+    cfg = config(
+        '[notify.channels.ops]\nprotocol = "http"\nurl = "${HOOK}"\nconfirm = false\n'
+        '[notify.routes.warnings]\nchannels = ["ops"]\nwindow = "business"\n',
+        {"HOOK": receiver.url},
+    )
+    h = Harness(tmp_path, cfg, FakeClock(at("2026-03-06 10:00")))
+    h.publish("HighLatency", "ALARM", "OK", topic="warnings")
+    h.publish("QueueDepth", "INSUFFICIENT_DATA", "OK", topic="warnings")
+    h.tick()
+    seen = {
+        body["Subject"]: (body["MessageAttributes"]["priority"]["Value"], hdrs["x-heron-priority"])
+        for _, hdrs, body in receiver.requests
+    }
+    assert seen == {
+        "[WARNING] HighLatency is in ALARM": ("normal", "normal"),
+        "[INFO] QueueDepth has insufficient data": ("low", "low"),
+    }
     receiver.close()
     h.close()

@@ -110,5 +110,5 @@ def notify_routes(ctx: Context, clock: Callable[[], float]) -> list[Route]:
 
 
 def _item(item: object) -> dict[str, object]:
-    fields = ("id", "key", "at", "recipient", "severity", "title", "body", "alarm")
+    fields = ("id", "key", "at", "recipient", "severity", "priority", "title", "body", "alarm")
     return {f: getattr(item, f) for f in fields}

@@ -17,7 +17,7 @@ from heron.errors import ConfigError
 from heron.monitor.notify.hours import Hours, parse_hours
 from heron.monitor.notify.maintenance import Window, parse_windows
 from heron.monitor.notify.oncall import Schedule, parse_schedule
-from heron.monitor.notify.retry import RetryPolicy, parse_retry
+from heron.monitor.notify.retry import HTTP_TOTAL_CAP_S, SNS_EMAIL, RetryPolicy, parse_retry
 from heron.monitor.notify.secrets import Secret, resolve_secret
 
 PROTOCOLS = ("slack", "email", "http", "https", "inbox")
@@ -161,7 +161,9 @@ def parse_channel(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> 
             schemes,
         )
         rate = _number(raw, "rate_per_s", key, SLACK_RATE if protocol == "slack" else 0.0)
-        retry = parse_retry(raw.get("retry"), f"{key}.retry", RetryPolicy())
+        retry = parse_retry(
+            raw.get("retry"), f"{key}.retry", RetryPolicy(), max_total_s=HTTP_TOTAL_CAP_S
+        )
         confirm = raw.get("confirm", True)
         if not isinstance(confirm, bool):
             raise ConfigError(f"{key}.confirm: expected true or false")
@@ -210,17 +212,9 @@ def parse_channel(name: str, raw: Mapping[str, Any], env: Mapping[str, str]) -> 
     if not isinstance(starttls, bool):
         raise ConfigError(f"{key}.starttls: expected true or false")
     # SNS's customer-managed policy (email): slower, longer; overridable like any other.
-    email_default = RetryPolicy(
-        num_retries=49,
-        num_no_delay_retries=0,
-        num_min_delay_retries=2,
-        num_max_delay_retries=37,
-        min_delay_s=10.0,
-        max_delay_s=600.0,
-    )
     return Channel(
         name, "email", rate_per_s=_number(raw, "rate_per_s", key, 0.0),
-        retry=parse_retry(raw.get("retry"), f"{key}.retry", email_default), timeout_s=timeout,
+        retry=parse_retry(raw.get("retry"), f"{key}.retry", SNS_EMAIL), timeout_s=timeout,
         host=host, port=port, sender=sender, to=tuple(to), starttls=starttls, user=str(user),
         password=password,
     )  # fmt: skip
@@ -338,7 +332,8 @@ def _slack_bot(
         raise ConfigError(f"{key}.api_url: expected an http(s) URL like {SLACK_API}")
     return Channel(
         name, "slack", rate_per_s=_number(raw, "rate_per_s", key, SLACK_RATE),
-        retry=parse_retry(raw.get("retry"), f"{key}.retry", RetryPolicy()), timeout_s=timeout,
+        retry=parse_retry(raw.get("retry"), f"{key}.retry", RetryPolicy(),
+                          max_total_s=HTTP_TOTAL_CAP_S), timeout_s=timeout,
         token=token, slack_channel=channel.strip(), api_url=api_url.rstrip("/"),
     )  # fmt: skip
 

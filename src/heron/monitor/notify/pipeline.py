@@ -21,6 +21,7 @@ from heron.monitor.notify.ledger import Ledger
 from heron.monitor.notify.links import Linker
 from heron.monitor.notify.maintenance import MaintenanceStore, Window, maintenance_decision
 from heron.monitor.notify.model import Alert, Kind, Notice, Severity
+from heron.monitor.notify.oncall import OnCall
 from heron.monitor.notify.outbox import DEFERRED, QUEUED, Outbox
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
 from heron.monitor.notify.routing import (
@@ -163,8 +164,9 @@ class Dedup(_Base):
             decision = incident_decision(a, active)
             self.note(a, decision, now)
             if decision.reason is Reason.FIRST_NOTIFICATION:
-                route = self.ctx.config.route(a.topic)
-                escalates = route.escalate and a.severity is Severity.CRITICAL
+                route, subs = self.ctx.config.route(a.topic), self.ctx.subscribers
+                pages = route.escalate or bool(subs is not None and subs.oncall(a.topic_arn))
+                escalates = pages and a.severity is Severity.CRITICAL
                 policy = self.ctx.config.escalation
                 next_at = now + interval(0, policy) if escalates and policy.levels else None
                 incident = self.ctx.incidents.open(a, now, next_at)
@@ -237,22 +239,34 @@ class Route(_Base):
                 targets.append(channel)
                 continue
             who = level_target(config.escalation, config.schedules, 0, now)
-            if who is None:
-                self.note(a, Decision(Verdict.PASS, Reason.NOBODY_ON_CALL, "paging the inbox"), now)
-                targets.append(target(INBOX, "nobody on call"))
-                continue
-            contacts = config.contacts(who.user)
-            targets += [target(c, who.user) for c in contacts]
-            self.note(
-                a, Decision(Verdict.PASS, Reason.ROUTED, f"on call: {who.user} ({who.source})"), now
-            )
+            targets += self._page(a, who, "", now)
         if self.ctx.subscribers is not None:  # subscriptions made through the SNS API
             targets += self.ctx.subscribers.targets(a.topic_arn)
+            for arn, schedule in self.ctx.subscribers.oncall(a.topic_arn):
+                via = f" (subscription {arn}, schedule {schedule!r})"
+                if a.kind == Kind.NO_DATA.value:
+                    self.note(a, Decision(Verdict.PASS, Reason.NO_PAGE_FOR_NO_DATA, via), now)
+                    continue
+                sched = config.schedules.get(schedule)
+                found = sched.who(now) if sched is not None else None
+                who = OnCall(found.user, f"{schedule} {found.source}") if found else None
+                why = "" if sched is not None else f"; no schedule named {schedule!r}"
+                targets += self._page(a, who, via + why, now)
         if not targets:
             self.note(a, Decision(Verdict.PASS, Reason.NO_CHANNELS, "delivering to the inbox"), now)
             targets.append(INBOX)
         self.note(a, Decision(Verdict.PASS, Reason.ROUTED, ", ".join(targets)), now)
         return tuple(dict.fromkeys(targets))
+
+    def _page(self, a: Alert, who: OnCall | None, via: str, now: float) -> list[str]:
+        """The destinations paging ``who`` (their contacts), or the inbox when nobody is on call."""
+        if who is None:
+            detail = "paging the inbox" + via
+            self.note(a, Decision(Verdict.PASS, Reason.NOBODY_ON_CALL, detail), now)
+            return [target(INBOX, "nobody on call")]
+        detail = f"on call: {who.user} ({who.source}){via}"
+        self.note(a, Decision(Verdict.PASS, Reason.ROUTED, detail), now)
+        return [target(c, who.user) for c in self.ctx.config.contacts(who.user)]
 
 
 class TimeWindow(_Base):

@@ -7,6 +7,21 @@ from datetime import UTC, datetime
 from heron.monitor.notify.model import Alert, Kind, Notice
 
 TAGS = {"critical": "[CRITICAL]", "warning": "[WARNING]", "info": "[INFO]"}
+#: Message priority by severity: critical alerts are high, warnings normal (medium), and
+#: informational notices — "no data" above all — low.
+PRIORITIES = {"critical": "high", "warning": "normal", "info": "low"}
+#: How a priority is labelled for people (Slack, email bodies, the inbox).
+PRIORITY_LABELS = {"high": "High", "normal": "Medium", "low": "Low"}
+
+
+def priority(severity: str) -> str:
+    """``high``, ``normal`` or ``low`` for a severity value (``critical``, ``warning``, ``info``)."""
+    return PRIORITIES.get(severity, "low")
+
+
+def priority_label(severity: str) -> str:
+    """``High``, ``Medium`` or ``Low`` for a severity value."""
+    return PRIORITY_LABELS[priority(severity)]
 
 
 def when(at: float) -> str:
@@ -51,7 +66,7 @@ def link_lines(links: Links) -> list[str]:
 
 def text(notice: Notice, links: Links = ()) -> str:
     """The notice as plain text, with the incident's action links when given."""
-    lines = [subject(notice), ""]
+    lines = [subject(notice), "", f"Priority: {priority_label(notice.severity.value)}"]
     if notice.recipient:
         lines.append(f"Paging {notice.recipient}.")
     if notice.note:

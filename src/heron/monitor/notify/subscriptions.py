@@ -6,7 +6,10 @@ channel and sender when a row is due (so an Unsubscribe takes effect for rows st
 http/https subscriptions get SNS's SubscriptionConfirmation first and receive nothing until the
 endpoint GETs the SubscribeURL (or calls ConfirmSubscription). Email subscriptions go through the
 first configured email channel's SMTP server (the local inbox when there is none); lambda and sqs
-subscriptions are stored but not delivered (Heron has neither service).
+subscriptions are stored but not delivered (Heron has neither service). An ``oncall``
+subscription (endpoint: a schedule's name) is no destination of its own: the route stage pages
+whoever is on call on that schedule now, through their contacts, as ``channels = ["oncall"]``
+does for the first escalation level.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from heron.monitor.notify.topics import Subscription, TopicStore
 
 #: Destination names of API subscriptions start with this.
 SUB_PREFIX = "sub:"
-#: Protocols the notifier delivers to.
+#: Protocols the notifier delivers to as ``sub:`` destinations.
 DELIVERED_PROTOCOLS = ("http", "https", "email", "email-json", "slack")
+#: The protocol that pages a schedule's on-call person (resolved when an alert is routed).
+ONCALL_PROTOCOL = "oncall"
 #: How long an unanswered SubscriptionConfirmation waits before it is sent again.
 CONFIRM_RESEND_S = 300.0
 
@@ -51,18 +56,29 @@ class Subscribers:
     def __init__(self, topics: TopicStore) -> None:
         self._topics = topics
         self._by_topic: dict[str, tuple[str, ...]] = {}
+        self._oncall: dict[str, tuple[tuple[str, str], ...]] = {}
 
     def refresh(self) -> None:
         """Re-read the subscriptions (call outside any notify.db transaction)."""
         by_topic: dict[str, list[str]] = {}
+        oncall: dict[str, list[tuple[str, str]]] = {}
         for s in self._topics.all_subscriptions():
-            if not s.pending and s.protocol in DELIVERED_PROTOCOLS:
+            if s.pending:
+                continue
+            if s.protocol in DELIVERED_PROTOCOLS:
                 by_topic.setdefault(s.topic_arn, []).append(SUB_PREFIX + s.arn)
+            elif s.protocol == ONCALL_PROTOCOL:
+                oncall.setdefault(s.topic_arn, []).append((s.arn, s.endpoint))
         self._by_topic = {t: tuple(d) for t, d in by_topic.items()}
+        self._oncall = {t: tuple(d) for t, d in oncall.items()}
 
     def targets(self, topic_arn: str) -> tuple[str, ...]:
         """The destinations of ``topic_arn``'s subscriptions as of the last refresh."""
         return self._by_topic.get(topic_arn, ())
+
+    def oncall(self, topic_arn: str) -> tuple[tuple[str, str], ...]:
+        """``(subscription ARN, schedule)`` of ``topic_arn``'s on-call subscriptions."""
+        return self._oncall.get(topic_arn, ())
 
 
 class ApiSubscriptions:

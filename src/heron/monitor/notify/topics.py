@@ -21,7 +21,8 @@ from typing import Any
 from heron.types import Clock
 
 #: Protocols Subscribe accepts; the notifier delivers to all but lambda and sqs (stored only).
-PROTOCOLS = ("email", "email-json", "http", "https", "lambda", "sqs", "slack")
+#: ``oncall`` (Heron's) pages whoever is on call on the schedule named by the endpoint.
+PROTOCOLS = ("email", "email-json", "http", "https", "lambda", "sqs", "slack", "oncall")
 #: Protocols whose subscriptions wait for the SubscriptionConfirmation handshake.
 CONFIRMED_BY_HANDSHAKE = ("http", "https")
 #: Topics created on first start: critical alarms go to ``alerts``, warnings to ``warnings``.

@@ -21,10 +21,17 @@ from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.config import Channel
 from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
-from heron.monitor.notify.render import Links, facts, subject, text, when
+from heron.monitor.notify.render import Links, facts, priority, priority_label, subject, text, when
 from heron.monitor.notify.secrets import redact
 
 _COLOURS = {"critical": "#D00000", "warning": "#F2A900", "info": "#439FE0"}
+#: Priority headers mail clients understand: Outlook's ``Importance``, the older ``X-Priority``
+#: (1 highest, 3 normal, 5 lowest) and RFC 2156's ``Priority``.
+PRIORITY_HEADERS = {
+    "high": {"Importance": "High", "X-Priority": "1 (Highest)", "Priority": "urgent"},
+    "normal": {"Importance": "Normal", "X-Priority": "3 (Normal)", "Priority": "normal"},
+    "low": {"Importance": "Low", "X-Priority": "5 (Lowest)", "Priority": "non-urgent"},
+}
 
 
 def message_id(key: str) -> str:
@@ -52,6 +59,8 @@ def build(
             msg["References"] = root
     msg["X-Heron-Idempotency-Key"] = key
     msg["X-Heron-Severity"] = notice.severity.value
+    for header, value in PRIORITY_HEADERS[priority(notice.severity.value)].items():
+        msg[header] = value
     msg.set_content(text(notice, links))
     msg.add_alternative(_html(notice, links), subtype="html")
     return msg
@@ -64,6 +73,7 @@ def _html(notice: Notice, links: Links = ()) -> str:
         f'<div style="border-left:6px solid {colour};padding:8px 12px;font-family:sans-serif">',
         f"<h2>{e(subject(notice))}</h2>",
     ]
+    parts.append(f"<p>Priority: <b>{priority_label(notice.severity.value)}</b></p>")
     if notice.recipient:
         parts.append(f"<p><b>Paging {e(notice.recipient)}</b></p>")
     if notice.note:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from heron.monitor.notify.channels import OK, Outcome
 from heron.monitor.notify.db import NotifyDB
 from heron.monitor.notify.model import Notice
-from heron.monitor.notify.render import subject, text
+from heron.monitor.notify.render import priority, subject, text
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,6 +22,11 @@ class InboxItem:
     title: str
     body: str
     alarm: str
+
+    @property
+    def priority(self) -> str:
+        """``high``, ``normal`` or ``low``, from the severity."""
+        return priority(self.severity)
 
 
 class Inbox:

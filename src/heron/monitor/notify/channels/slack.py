@@ -15,7 +15,7 @@ from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.config import Channel
 from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
-from heron.monitor.notify.render import Links, facts, subject, when
+from heron.monitor.notify.render import Links, facts, priority_label, subject, when
 from heron.monitor.notify.secrets import redact
 
 COLOURS = {"critical": "#D00000", "warning": "#F2A900", "info": "#439FE0"}
@@ -33,6 +33,7 @@ def payload(notice: Notice, links: Links = ()) -> dict[str, Any]:
     URL buttons for the incident's signed action links."""
     colour = RESOLVED_COLOUR if notice.kind is Kind.RESOLUTION else COLOURS[notice.severity.value]
     title = subject(notice)
+    prio = priority_label(notice.severity.value)
     inner: list[dict[str, Any]] = []
     if notice.recipient:
         inner.append(_section(f"*Paging {notice.recipient}*"))
@@ -48,11 +49,12 @@ def payload(notice: Notice, links: Links = ()) -> dict[str, Any]:
         if notice.resolved:
             names = ", ".join(a.alarm for a in notice.resolved[:MAX_DIGEST_LINES])
             inner.append(_section(_cut(f"Fired and resolved meanwhile: {names}", MAX_TEXT)))
+        inner.append({"type": "context", "elements": [_mrkdwn(f"*Priority:* {prio}")]})
     else:
         for alert in notice.alerts[:1]:
             fields = [
-                {"type": "mrkdwn", "text": _cut(f"*{label}*\n{value}", 2000)}
-                for label, value in facts(alert)
+                _mrkdwn(_cut(f"*{name}*\n{value}", 2000))
+                for name, value in [("Priority", prio), *facts(alert)]
             ]
             inner.append({"type": "section", "fields": fields[:MAX_FIELDS]})
             if alert.description:
@@ -78,6 +80,10 @@ def payload(notice: Notice, links: Links = ()) -> dict[str, Any]:
         "blocks": blocks,
         "attachments": [{"color": colour, "blocks": inner or [_section(title)]}],
     }
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": text}
 
 
 def _section(text: str) -> dict[str, Any]:

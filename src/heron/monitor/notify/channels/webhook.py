@@ -20,7 +20,7 @@ from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.channels.keepalive import Endpoints
 from heron.monitor.notify.config import Channel
 from heron.monitor.notify.model import Kind, Notice
-from heron.monitor.notify.render import subject, text, when
+from heron.monitor.notify.render import priority, subject, text, when
 from heron.monitor.notify.secrets import redact
 
 _AGENT = "Amazon Simple Notification Service Agent"
@@ -59,6 +59,7 @@ def notification(
     """The Notification envelope and the request headers."""
     mid = message_id(key)
     sub = sub_arn or subscription_arn(topic_arn, channel)
+    level = priority(notice.severity.value)
     envelope = {
         "Type": "Notification",
         "MessageId": mid,
@@ -71,8 +72,15 @@ def notification(
         "SigningCertURL": f"{public_url}/notify/SimpleNotificationService.pem",
         # Unsigned, as on AWS (the ARN's random part is the secret); works for API subscriptions.
         "UnsubscribeURL": f"{public_url}/notify/unsubscribe?{urlencode({'SubscriptionArn': sub})}",
+        # As SNS carries a published message's attributes: filterable by the receiver.
+        "MessageAttributes": {
+            "priority": {"Type": "String", "Value": level},
+            "severity": {"Type": "String", "Value": notice.severity.value},
+        },
     }
-    return envelope, _headers("Notification", mid, topic_arn, sub, key)
+    headers = _headers("Notification", mid, topic_arn, sub, key)
+    headers["x-heron-priority"] = level  # raw delivery drops the envelope, not the priority
+    return envelope, headers
 
 
 def confirmation(
