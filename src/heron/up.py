@@ -257,7 +257,9 @@ def _dashboard(settings: ResolvedSettings, monitor: Monitor) -> Any:
     from heron.dashboard.layout import DashboardConfig
 
     config = DashboardConfig.from_specs(
-        settings.functions, account_concurrency=int(settings["account_concurrency"])
+        settings.functions,
+        account_concurrency=int(settings["account_concurrency"]),
+        provisioned=[t.name for t in table_schemas(settings) if t.provisioned],
     )
     # The alarm list shows the monitor's alarm store (read through its ``snapshot()``).
     alarms = getattr(monitor, "alarms", None)

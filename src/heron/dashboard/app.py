@@ -37,6 +37,8 @@ from heron.dashboard.assets import (
     load_templates,
     render,
 )
+from heron.dashboard.explore import MEDIA_TYPE as EXPLORE_MEDIA_TYPE
+from heron.dashboard.explore import SelectionError, explore, parse_selection
 from heron.dashboard.history.routes import HistoryPage
 from heron.dashboard.layout import DashboardConfig
 from heron.dashboard.live import SSE_HEADERS, Broadcaster
@@ -121,6 +123,7 @@ class Dashboard:
             Route(P, page(self.overview_page), methods=["GET"]),
             Route(P + "/", page(self.overview_page), methods=["GET"]),
             Route(P + "/logs", page(self.logs_page), methods=["GET"]),
+            Route(P + "/explore", page(self.explore_page), methods=["GET"]),
             Route(P + "/login", self.login_page, methods=["GET"]),
             Route(P + "/login", self.login, methods=["POST"]),
             Route(P + "/logout", page(self.logout), methods=["POST"]),
@@ -131,6 +134,7 @@ class Dashboard:
             Route(P + "/api/charts", api(self.charts), methods=["GET"]),
             Route(P + "/api/metric", api(self.metric), methods=["GET"]),
             Route(P + "/api/stats", api(self.stats), methods=["GET"]),
+            Route(P + "/api/explore", api(self.explore), methods=["GET"]),
             *self.log_views.routes(api),
             *self.alerts.routes(page, api),
             *self.history.routes,
@@ -232,6 +236,10 @@ class Dashboard:
         """GET /dashboard/logs: log search and live tail."""
         return self._page("logs.html", session)
 
+    async def explore_page(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/explore: the metric explorer (graph a metric over many dimensions)."""
+        return self._page("explore.html", session)
+
     async def page_not_found(self, request: Request, session: Session) -> Response:
         """Any other path under /dashboard: a 404 page (JSON for a client that wants JSON)."""
         message = f"no dashboard page at {request.url.path}"
@@ -292,6 +300,39 @@ class Dashboard:
         except ValueError as exc:  # the store's StatisticError
             return web.json_error(400, "BadStatistic", str(exc))
         return Response(_dumps(data), media_type="application/json")
+
+    async def explore(self, request: Request, session: Session) -> Response:
+        """GET /dashboard/api/explore?namespace=&name=&dimensions=K=V,K=*&stat=&range=&limit=.
+
+        Every matching metric (at most ``limit``, 1,000) as one binary frame (``explore``).
+        """
+        q = request.query_params
+        try:
+            selection = parse_selection(
+                q.get("namespace", ""),
+                q.get("name", ""),
+                q.get("dimensions", ""),
+                q.get("stat", ""),
+                q.get("limit"),
+            )
+        except SelectionError as exc:
+            return web.json_error(400, "BadRequest", str(exc), field=exc.field)
+        try:
+            period = web.query_int(request, "period", 0, 0, 455 * 86400) or None
+            window = resolve_window(q.get("range"), web.now_ms(self.clock), period)
+        except (RangeError, ValueError) as exc:
+            return web.json_error(400, "BadRange", str(exc), field="range")
+        try:
+            answer = await asyncio.to_thread(
+                explore, self.overview.metrics, selection, window, int(self.clock())
+            )
+        except ValueError as exc:  # the store's StatisticError
+            return web.json_error(400, "BadStatistic", str(exc), field="stat")
+        if answer is None:
+            return web.json_error(
+                404, "UnknownMetric", "no stored metric matches this selection", field="name"
+            )
+        return Response(answer[1], media_type=EXPLORE_MEDIA_TYPE)
 
     async def stats(self, request: Request, session: Session) -> Response:
         """GET /dashboard/api/stats: what the live snapshot loop has cost so far."""

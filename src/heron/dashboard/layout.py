@@ -47,6 +47,8 @@ class DashboardConfig:
     http_api_id: str = "local-http"
     ws_api_id: str = "local-ws"
     account_concurrency: int = 1000
+    #: Tables in provisioned mode: their capacity graphs add the provisioned line.
+    provisioned: tuple[str, ...] = ()
 
     @staticmethod
     def from_specs(
@@ -56,6 +58,7 @@ class DashboardConfig:
         http_api_id: str = "local-http",
         ws_api_id: str = "local-ws",
         account_concurrency: int = 1000,
+        provisioned: Sequence[str] = (),
     ) -> DashboardConfig:
         """The seed's six functions with the memory sizes that ``specs`` declare for them."""
         memory = {s.name: s.memory_mb for s in specs}
@@ -65,6 +68,7 @@ class DashboardConfig:
             http_api_id=http_api_id,
             ws_api_id=ws_api_id,
             account_concurrency=account_concurrency,
+            provisioned=tuple(provisioned),
         )
 
 
@@ -270,30 +274,36 @@ def table_query(name: str, table: str, stat: str) -> Query:
     return Query(DDB, name, table_dims(table), stat, expand="Operation")
 
 
+def _capacity_series(config: DashboardConfig, kind: str) -> tuple[Series, ...]:
+    """Each table's consumed units per second, then its provisioned units (a dashed line) when
+    the table is in provisioned mode (on-demand tables have no provisioned metric, as on AWS)."""
+    out: list[Series] = []
+    for t in config.tables:
+        consumed = Query(DDB, f"Consumed{kind}CapacityUnits", table_dims(t), "Sum")
+        out.append(Series(t, (consumed,), "per_second"))
+    for t in config.tables:
+        if t in config.provisioned:
+            limit = Query(DDB, f"Provisioned{kind}CapacityUnits", table_dims(t), "Maximum")
+            out.append(Series(f"{t} provisioned", (limit,), limit_of=t))
+    return tuple(out)
+
+
 def _table_charts(config: DashboardConfig) -> list[Chart]:
     tables = config.tables
-
-    def plain(name: str, t: str) -> Query:
-        return Query(DDB, name, table_dims(t), "Sum")
-
     return [
         Chart(
             "table-rcu",
             "tables",
-            "Consumed read capacity (RCU/s)",
+            "Read capacity: consumed vs provisioned (RCU/s)",
             "units/s",
-            tuple(
-                Series(t, (plain("ConsumedReadCapacityUnits", t),), "per_second") for t in tables
-            ),
+            _capacity_series(config, "Read"),
         ),
         Chart(
             "table-wcu",
             "tables",
-            "Consumed write capacity (WCU/s)",
+            "Write capacity: consumed vs provisioned (WCU/s)",
             "units/s",
-            tuple(
-                Series(t, (plain("ConsumedWriteCapacityUnits", t),), "per_second") for t in tables
-            ),
+            _capacity_series(config, "Write"),
         ),
         Chart(
             "table-latency",

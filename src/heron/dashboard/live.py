@@ -46,6 +46,9 @@ class Broadcaster:
         self._queues: set[asyncio.Queue[bytes | None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._closed = False
+        # The latest snapshot and when it was computed (monotonic): a page that opens between
+        # two ticks gets it at once instead of waiting up to a whole interval.
+        self._last: tuple[float, bytes] | None = None
         self.cpu_s = 0.0  # thread CPU time spent computing snapshots
         self.active_s = 0.0  # wall time the loop ran with subscribers
         self.snapshots = 0
@@ -74,6 +77,9 @@ class Broadcaster:
             self._task = asyncio.create_task(self._run())
         try:
             yield b"retry: 2000\n\n"
+            last = self._last
+            if last is not None and time.monotonic() - last[0] <= 2 * self._interval:
+                yield last[1]
             while not self._closed:
                 try:
                     item = await asyncio.wait_for(queue.get(), timeout=KEEPALIVE_S)
@@ -99,6 +105,7 @@ class Broadcaster:
                 payload = sse_event(self._event, value)
                 self.cpu_s += cpu
                 self.snapshots += 1
+                self._last = (time.monotonic(), payload)
             except Exception:  # a failing snapshot must not end the stream; the next one retries
                 log.exception("dashboard snapshot failed")
                 payload = sse_event("problem", {"message": "the snapshot could not be computed"})

@@ -43,9 +43,12 @@ Handler = Callable[[Request, Session], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 
 
-def json_error(status: int, code: str, message: str) -> JSONResponse:
-    """A 4xx/5xx JSON body ``{"error": code, "message": message}``."""
-    return JSONResponse({"error": code, "message": message}, status_code=status)
+def json_error(status: int, code: str, message: str, *, field: str | None = None) -> JSONResponse:
+    """A 4xx/5xx JSON body ``{"error": code, "message": message}`` (and the ``field`` at fault)."""
+    body = {"error": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse(body, status_code=status)
 
 
 def secure(response: Response, *, cache: bool = False) -> Response:

@@ -1,11 +1,19 @@
 // A small dependency-free line chart on canvas: many series, gaps, threshold lines, alarm
-// state changes as vertical markers, a time axis, a hover tooltip and a clickable legend. Drawing cost is one path per series, so a
-// graph of a thousand series of 1,440 points still draws in well under a second.
+// state changes as vertical markers, a time axis, a hover tooltip and a clickable legend.
+// Drawing cost is one path per series; a big graph (a thousand series of 1,440 points) is drawn
+// in slices of a few milliseconds each so the page never freezes while it draws. Series values
+// may be arrays with null or typed arrays with NaN for periods without data.
 "use strict";
 (function () {
   const PALETTE = ["#2563eb", "#0891b2", "#7c3aed", "#db2777", "#ea580c", "#16a34a",
     "#ca8a04", "#475569", "#0d9488", "#9333ea", "#e11d48", "#65a30d"];
   const M = { left: 46, right: 12, top: 8, bottom: 22 };
+  // Legend entries shown at most (the rest are named in the tooltip).
+  const LEGEND_MAX = 40;
+  // Above this many points a draw is split into slices of about SLICE_MS each.
+  const BIG_DRAW = 100000;
+  const SLICE_MS = 12;
+  const gap = (v) => v === null || v === undefined || v !== v;
   const STATE_COLORS = { ALARM: "#dc2626", OK: "#1f9d55", INSUFFICIENT_DATA: "#9aa5b1" };
   const TIME_STEPS = [60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
     172800, 604800, 1209600, 2592000, 7776000].map((s) => s * 1000);
@@ -59,14 +67,22 @@
       if (window.ResizeObserver) new ResizeObserver(() => this.draw()).observe(this.plot);
     }
 
-    color(i) { return PALETTE[i % PALETTE.length]; }
+    // A limit line (e.g. provisioned capacity) takes the colour of the series it bounds.
+    color(i) {
+      const of = this.spec.limits && this.spec.limits[String(i)];
+      return PALETTE[(of === undefined ? i : of) % PALETTE.length];
+    }
+
+    isLimit(i) { return Boolean(this.spec.limits && this.spec.limits[String(i)] !== undefined); }
 
     buildLegend() {
       this.legend.textContent = "";
-      this.spec.series.forEach((label, i) => {
+      this.spec.series.slice(0, LEGEND_MAX).forEach((label, i) => {
         const item = Heron.el("span");
         const sw = Heron.el("i", "swatch");
         sw.style.background = this.color(i);
+        sw.style.color = this.color(i);
+        if (this.isLimit(i)) sw.classList.add("dashed");
         item.append(sw, document.createTextNode(" " + label));
         item.addEventListener("click", () => {
           if (this.hidden.has(i)) this.hidden.delete(i); else this.hidden.add(i);
@@ -75,6 +91,10 @@
         });
         this.legend.appendChild(item);
       });
+      if (this.spec.series.length > LEGEND_MAX) {
+        this.legend.appendChild(Heron.el("span", "more",
+          "+" + (this.spec.series.length - LEGEND_MAX).toLocaleString("en-US") + " more (hover the graph)"));
+      }
       this.thresholdNote = Heron.el("span", "threshold");
       this.legend.appendChild(this.thresholdNote);
     }
@@ -95,6 +115,8 @@
     }
 
     draw() {
+      // Each draw supersedes any big draw still in progress.
+      const gen = (this.gen = (this.gen || 0) + 1);
       const d = this.data;
       const { w, h, x0, x1, y0, y1 } = this.geometry();
       if (!w || !h) return;
@@ -111,7 +133,7 @@
       let max = 0, any = false;
       d.values.forEach((vals, i) => {
         if (this.hidden.has(i)) return;
-        for (const v of vals) if (v !== null) { any = true; if (v > max) max = v; }
+        for (let k = 0; k < vals.length; k++) { const v = vals[k]; if (!gap(v)) { any = true; if (v > max) max = v; } }
       });
       // A threshold far above the data would flatten it: draw it only when it is in reach.
       const shown = [], above = [];
@@ -144,25 +166,56 @@
         const x = x0 + ((t - d.start) / Math.max(1, end - d.start)) * (x1 - x0);
         ctx.fillText(tt.daily ? Heron.date(t) : Heron.clock(t), x, y1 + 6);
       }
+      const finish = () => {
+        this.drawOverlays(ctx, shown, above, ys, d, n, x0, x1, y0, y1);
+        this.card.dataset.drawn = String(gen);
+        if (this.onDrawn) this.onDrawn(gen);
+      };
+      const order = [];
+      let points = 0;
+      d.values.forEach((vals, i) => { if (!this.hidden.has(i)) { order.push(i); points += n; } });
+      if (points <= BIG_DRAW) {
+        for (const i of order) this.drawSeries(ctx, d.values[i], i, n, xs, ys);
+        finish();
+        return;
+      }
+      // A big graph: draw series for about SLICE_MS, then yield to the page and continue,
+      // unless a newer draw (resize, legend click, new data) has started meanwhile.
+      let next = 0;
+      const slice = () => {
+        if (gen !== this.gen) return;
+        const until = performance.now() + SLICE_MS;
+        while (next < order.length && performance.now() < until) {
+          const i = order[next++];
+          this.drawSeries(ctx, d.values[i], i, n, xs, ys);
+        }
+        if (next < order.length) setTimeout(slice, 0); else finish();
+      };
+      slice();
+    }
+
+    drawSeries(ctx, vals, i, n, xs, ys) {
+      ctx.setLineDash(this.isLimit(i) ? [6, 3] : []);
       ctx.lineWidth = 1.6;
       ctx.lineJoin = "round";
-      d.values.forEach((vals, i) => {
-        if (this.hidden.has(i)) return;
-        ctx.strokeStyle = this.color(i);
-        ctx.fillStyle = this.color(i);
-        ctx.beginPath();
-        let pen = false;
-        for (let k = 0; k < n; k++) {
-          const v = vals[k];
-          if (v === null) { pen = false; continue; }
-          const x = xs(k), y = ys(v);
-          const isolated = (k === 0 || vals[k - 1] === null) && (k === n - 1 || vals[k + 1] === null);
-          if (isolated) ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
-          if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
-          pen = true;
-        }
-        ctx.stroke();
-      });
+      ctx.strokeStyle = this.color(i);
+      ctx.fillStyle = this.color(i);
+      ctx.beginPath();
+      let pen = false;
+      for (let k = 0; k < n; k++) {
+        const v = vals[k];
+        if (gap(v)) { pen = false; continue; }
+        const x = xs(k), y = ys(v);
+        const isolated = (k === 0 || gap(vals[k - 1])) && (k === n - 1 || gap(vals[k + 1]));
+        if (isolated) ctx.fillRect(x - 1.5, y - 1.5, 3, 3);
+        if (pen) ctx.lineTo(x, y); else ctx.moveTo(x, y);
+        pen = true;
+      }
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+
+    drawOverlays(ctx, shown, above, ys, d, n, x0, x1, y0, y1) {
       ctx.setLineDash([5, 4]);
       ctx.lineWidth = 1.2;
       ctx.strokeStyle = "#dc2626";
@@ -225,7 +278,7 @@
       this.cursor.classList.remove("hidden");
       const rows = [];
       this.data.values.forEach((vals, i) => {
-        if (!this.hidden.has(i) && vals[k] !== null) rows.push([i, vals[k]]);
+        if (!this.hidden.has(i) && !gap(vals[k])) rows.push([i, vals[k]]);
       });
       rows.sort((a, b) => b[1] - a[1]);
       this.tip.textContent = "";

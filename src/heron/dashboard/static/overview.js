@@ -357,6 +357,8 @@
       if (range !== state.range) return;
       state.data = data;
       drawCharts();
+      // Marks for the first-load benchmark (bench/dashboard_load.py): graphs drawn with data.
+      if (!performance.getEntriesByName("heron-charts-drawn").length) performance.mark("heron-charts-drawn");
       await loadAnnotations();
       document.body.dataset.range = range;
       Heron.notice("");
@@ -426,6 +428,7 @@
       live.className = "live on";
       text.textContent = "live · " + Heron.clock(snap.t, true);
       document.body.dataset.snapshot = String(snap.t);
+      if (!performance.getEntriesByName("heron-first-snapshot").length) performance.mark("heron-first-snapshot");
     });
     source.addEventListener("problem", (e) => {
       Heron.notice(JSON.parse(e.data).message);
