@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+import jinja2
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -85,7 +86,7 @@ class AlertViews:
         metrics: MetricQueries,
         charts: Sequence[Chart],
         config: DashboardConfig,
-        templates: dict[str, str],
+        templates: dict[str, jinja2.Template],
         alarms: AlarmReader | None,
         notify: Context | None,
         account: str = "",

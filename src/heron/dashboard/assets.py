@@ -1,4 +1,4 @@
-"""The dashboard's files: static assets served from memory and the HTML page templates.
+"""The dashboard's files: static assets served from memory and the HTML page templates (Jinja).
 
 Everything ships inside the package (``static/`` and ``templates/``); nothing comes from a CDN.
 Assets are read once and served with an ETag so a reload costs a 304.
@@ -7,10 +7,10 @@ Assets are read once and served with an ETag so a reload costs a 304.
 from __future__ import annotations
 
 import hashlib
-import html
 from dataclasses import dataclass
 from importlib import resources
 
+import jinja2
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -37,10 +37,10 @@ def _package_dir(name: str) -> resources.abc.Traversable:
     return resources.files("heron.dashboard").joinpath(name)
 
 
-def load_assets() -> dict[str, Asset]:
-    """Every file under ``static/`` by name."""
+def load_assets(directory: resources.abc.Traversable | None = None) -> dict[str, Asset]:
+    """Every servable file in ``directory`` (default: the dashboard's ``static/``) by name."""
     out: dict[str, Asset] = {}
-    for entry in _package_dir("static").iterdir():
+    for entry in (directory or _package_dir("static")).iterdir():
         suffix = "." + entry.name.rsplit(".", 1)[-1]
         if not entry.is_file() or suffix not in CONTENT_TYPES:
             continue
@@ -50,21 +50,32 @@ def load_assets() -> dict[str, Asset]:
     return out
 
 
-def load_templates() -> dict[str, str]:
-    """Every page template under ``templates/`` by name."""
+#: Pages extend ``templates/_page.html`` (head, top bar, sign-out); values are HTML-escaped.
+_PAGES = jinja2.Environment(
+    loader=jinja2.PackageLoader("heron.dashboard", "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    keep_trailing_newline=True,
+)
+
+
+def load_templates() -> dict[str, jinja2.Template]:
+    """Every page template under ``templates/`` by name (layouts, named ``_*``, left out)."""
     return {
-        entry.name: entry.read_text(encoding="utf-8")
-        for entry in _package_dir("templates").iterdir()
-        if entry.is_file() and entry.name.endswith(".html")
+        name: _PAGES.get_template(name)
+        for name in _PAGES.list_templates(extensions=["html"])
+        if not name.startswith("_")
     }
 
 
-def render(template: str, **values: str) -> str:
-    """Fill ``{{name}}`` placeholders with HTML-escaped values."""
-    out = template
-    for key, value in values.items():
-        out = out.replace("{{" + key + "}}", html.escape(value, quote=True))
-    return out
+def template_from_text(source: str) -> jinja2.Template:
+    """A page template kept outside ``templates/``; it may extend ``_page.html`` too."""
+    return _PAGES.from_string(source)
+
+
+def render(template: jinja2.Template, **values: str) -> str:
+    """The page with its ``{{name}}`` placeholders filled, HTML-escaped."""
+    return template.render(**values)
 
 
 def asset_response(asset: Asset, request: Request) -> Response:

@@ -19,13 +19,20 @@ import asyncio
 from importlib import resources
 from typing import Any
 
+import jinja2
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from heron.dashboard import web
-from heron.dashboard.assets import CONTENT_TYPES, Asset, asset_response, render
+from heron.dashboard.assets import (
+    Asset,
+    asset_response,
+    load_assets,
+    render,
+    template_from_text,
+)
 from heron.dashboard.history.costs import Prices
 from heron.dashboard.history.service import (
     FORECAST_HORIZONS_DAYS,
@@ -47,19 +54,10 @@ STATISTICS = ("Average", "Sum", "Maximum", "Minimum", "SampleCount", "p50", "p90
 MAX_METRICS = 2000
 
 
-def _load_files() -> tuple[dict[str, Asset], str]:
-    import hashlib
-
+def _load_files() -> tuple[dict[str, Asset], jinja2.Template]:
     base = resources.files("heron.dashboard.history")
-    assets: dict[str, Asset] = {}
-    for entry in base.joinpath("static").iterdir():
-        suffix = "." + entry.name.rsplit(".", 1)[-1]
-        if entry.is_file() and suffix in CONTENT_TYPES:
-            body = entry.read_bytes()
-            etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
-            assets[entry.name] = Asset(body, CONTENT_TYPES[suffix], etag)
-    template = base.joinpath("history.html").read_text(encoding="utf-8")
-    return assets, template
+    template = template_from_text(base.joinpath("history.html").read_text(encoding="utf-8"))
+    return load_assets(base.joinpath("static")), template
 
 
 def parse_dimensions(text: str) -> tuple[tuple[str, str], ...]:
