@@ -9,6 +9,7 @@ import sys
 import types
 from typing import Any
 
+import psutil
 import pytest
 from runtime_fakes import FakeClock, FakeSink, RuntimeFactory
 
@@ -463,3 +464,20 @@ async def test_the_runtime_reaps_idle_environments_on_its_own(
             break
         await asyncio.sleep(0.02)
     assert runtime.environments("echo") == []
+
+
+async def test_close_during_a_cold_start_leaves_no_process_behind(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime([fn("echo", "handlers.basic.echo")])
+    task = asyncio.create_task(runtime.invoke("echo", {"n": 1}))
+    await in_flight()  # the environment exists but its process is still being spawned
+    await runtime.close()
+    await asyncio.gather(task, return_exceptions=True)  # succeeded or refused: either is fine
+    await asyncio.sleep(0.2)
+    workers = [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "heron.runtime.worker" in " ".join(child.cmdline()) and child.status() != "zombie"
+    ]
+    assert workers == []

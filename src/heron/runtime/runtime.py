@@ -225,7 +225,13 @@ class LambdaRuntime:
             pool.discard(env)
             await self._shutdown(env)
             raise
-        self._settle(pool, env, invocation)
+        if self._closed:
+            # ``close`` ran while this environment was still starting or busy: it may have
+            # missed the process (spawned after its sweep), so this invocation ends it.
+            pool.discard(env)
+            await self._shutdown(env)
+        else:
+            self._settle(pool, env, invocation)
         self._record(pool, env, request_id, invocation, init, lines, snapshot, started_at)
         return InvokeResult(
             request_id=request_id,
