@@ -22,33 +22,18 @@ import argparse
 import itertools
 import sqlite3
 import time
-from datetime import datetime
 
 import _harness as h
-from notify_common import Receiver, alerts_in, heron_with_notify
+from notify_common import (
+    ALERTS_TOPIC,
+    Receiver,
+    alerts_in,
+    heron_with_notify,
+    hook_and_slack_config,
+    state_change_epoch,
+)
 
 RATE_PER_S = 1.0
-CONFIG = """
-alarm_catalogue = false
-
-[notify.channels.hook]
-protocol = "http"
-url = "RECEIVER/hook"
-confirm = false
-
-[notify.channels.team-slack]
-protocol = "slack"
-url = "RECEIVER/services/T0/B0/burst"
-rate_per_s = RATE
-
-[notify.routes.alerts]
-channels = ["hook", "team-slack"]
-"""
-TOPIC = "arn:aws:sns:us-east-1:000000000000:alerts"
-
-
-def _epoch(stamp: str) -> float:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 def main() -> None:
@@ -59,7 +44,7 @@ def main() -> None:
     args = parser.parse_args()
     h.header("notify: a burst of alarms, delivered with no loss and within rate limits")
     receiver = Receiver()
-    config = CONFIG.replace("RECEIVER", receiver.url).replace("RATE", f"{RATE_PER_S:g}")
+    config = hook_and_slack_config(receiver, "burst", slack=f"rate_per_s = {RATE_PER_S:g}")
     try:
         with heron_with_notify(config) as heron:
             cw = heron.cloudwatch()
@@ -71,7 +56,7 @@ def main() -> None:
                     Dimensions=[{"Name": "Id", "Value": str(i)}], Statistic="Maximum",
                     Period=10, EvaluationPeriods=1, Threshold=0.0,
                     ComparisonOperator="GreaterThanThreshold", TreatMissingData="ignore",
-                    AlarmActions=[TOPIC],
+                    AlarmActions=[ALERTS_TOPIC],
                 )  # fmt: skip
             print(f"created {len(names)} alarms in {time.perf_counter() - began:.1f} s")
             # Put the datums early in a period, so the period closes with every one inside it.
@@ -107,7 +92,7 @@ def main() -> None:
     hook = [r for r in records if r["path"] == "/hook" and r.get("state") == "ALARM"]
     slack = [r for r in records if r["path"].startswith("/services/")]
     hook_names = [r["alarm"] for r in hook]
-    changes = sorted(_epoch(r["changed"]) for r in hook)
+    changes = sorted(state_change_epoch(r["changed"]) for r in hook)
     lost = set(names) - set(hook_names)
     dup_names = len(hook_names) - len(set(hook_names))
     dup_ids = len(hook) - len({r["message_id"] for r in hook})

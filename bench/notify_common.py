@@ -9,6 +9,8 @@ started with a ``[notify]`` configuration.
   state and ``StateChangeTime``. ``GET /stats`` returns the records as JSON.
 - ``heron_with_notify(config)`` starts ``heron up`` with ``--config`` pointing at a heron.toml
   holding ``config`` (formatted with the monitor's port), like ``_harness.heron_up`` otherwise.
+- ``hook_and_slack_config`` is the heron.toml the latency and burst benchmarks share: ``alerts``
+  (``ALERTS_TOPIC``) routed to the receiver as an SNS HTTP webhook and a Slack webhook.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +148,40 @@ def alerts_in(text: str) -> int:
 
 
 # -- heron up with a [notify] configuration -----------------------------------------------------
+
+#: The topic ``hook_and_slack_config`` routes to the receiver: alarm actions publish here.
+ALERTS_TOPIC = "arn:aws:sns:us-east-1:000000000000:alerts"
+
+
+def hook_and_slack_config(
+    receiver: Receiver, slack_name: str, *, notify: str = "", slack: str = ""
+) -> str:
+    """A heron.toml routing ``alerts`` to the receiver as an SNS HTTP webhook and a Slack webhook.
+
+    ``notify`` and ``slack`` are extra TOML lines for the ``[notify]`` table and the Slack channel.
+    """
+    head = f"\n[notify]\n{notify}\n" if notify else ""
+    return f"""
+alarm_catalogue = false
+{head}
+[notify.channels.hook]
+protocol = "http"
+url = "{receiver.url}/hook"
+confirm = false
+
+[notify.channels.team-slack]
+protocol = "slack"
+url = "{receiver.url}/services/T0/B0/{slack_name}"
+{slack}
+
+[notify.routes.alerts]
+channels = ["hook", "team-slack"]
+"""
+
+
+def state_change_epoch(stamp: str) -> float:
+    """Seconds since the epoch of an alarm message's ``StateChangeTime``."""
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 @dataclass

@@ -20,35 +20,17 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
 
 import _harness as h
-from notify_common import Receiver, heron_with_notify
+from notify_common import (
+    ALERTS_TOPIC,
+    Receiver,
+    heron_with_notify,
+    hook_and_slack_config,
+    state_change_epoch,
+)
 
 TARGET_MS = 250.0
-CONFIG = """
-alarm_catalogue = false
-
-[notify]
-public_url = "http://127.0.0.1:{monitor_port}"
-
-[notify.channels.hook]
-protocol = "http"
-url = "RECEIVER/hook"
-confirm = false
-
-[notify.channels.team-slack]
-protocol = "slack"
-url = "RECEIVER/services/T0/B0/bench"
-
-[notify.routes.alerts]
-channels = ["hook", "team-slack"]
-"""
-TOPIC = "arn:aws:sns:us-east-1:000000000000:alerts"
-
-
-def _epoch(stamp: str) -> float:
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
 
 
 def main() -> None:
@@ -60,14 +42,17 @@ def main() -> None:
     h.header("notify: state change -> first byte at a local webhook (critical)")
     receiver = Receiver()
     try:
-        with heron_with_notify(CONFIG.replace("RECEIVER", receiver.url)) as heron:
+        config = hook_and_slack_config(
+            receiver, "bench", notify='public_url = "http://127.0.0.1:{monitor_port}"'
+        )
+        with heron_with_notify(config) as heron:
             cw = heron.cloudwatch()
             names = [f"bench-latency-{i:04d}" for i in range(args.samples)]
             for name in names:
                 cw.put_metric_alarm(
                     AlarmName=name, Namespace="Bench", MetricName="never", Statistic="Sum",
                     Period=60, EvaluationPeriods=1, Threshold=1.0,
-                    ComparisonOperator="GreaterThanThreshold", AlarmActions=[TOPIC],
+                    ComparisonOperator="GreaterThanThreshold", AlarmActions=[ALERTS_TOPIC],
                 )  # fmt: skip
             time.sleep(1.0)
             sent: dict[str, float] = {}
@@ -89,7 +74,7 @@ def main() -> None:
                 continue  # only the first byte of the first delivery counts
             seen.add(rec["alarm"])
             hook_client.append((rec["t"] - sent[rec["alarm"]]) * 1000)
-            hook_commit.append((rec["t"] - _epoch(rec["changed"])) * 1000)
+            hook_commit.append((rec["t"] - state_change_epoch(rec["changed"])) * 1000)
         elif rec["path"].startswith("/services/"):
             name = next((n for n in sent if n in rec.get("text", "")), None)
             if name is not None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import configparser
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from e2e.conftest import Heron, start_heron, stop_heron
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -25,6 +28,29 @@ FLAGS = (
     "--disable-dev-shm-usage",
     "--window-size=1400,1000",
 )
+#: ``heron up --demo`` at 60x time (a five-minute alarm period closes every 5 real seconds) with
+#: the demo's staged incidents off, so the only handler errors are the ones a test injects.
+DEMO_CONFIG = """
+time_scale = 60
+demo_incident_interval_s = 0
+"""
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Heron]:
+    """A ``heron up --demo`` (``DEMO_CONFIG``) for one test module."""
+    root = tmp_path_factory.mktemp("demo")
+    heron = start_heron(root, config=DEMO_CONFIG, extra_args=("--demo",))
+    yield heron
+    stop_heron(heron)
+
+
+@pytest.fixture(scope="module")
+def driver(demo: Heron) -> Iterator[Any]:
+    """A headless Chromium for one test module, started once its ``demo`` Heron is up."""
+    browser = start_browser()
+    yield browser
+    browser.quit()
 
 
 def start_browser() -> Any:
@@ -75,3 +101,19 @@ def screenshot(driver: Any, name: str, full_page: bool = False) -> Path:
     else:
         driver.save_screenshot(str(path))
     return path
+
+
+def credentials(data_dir: Path) -> tuple[str, str]:
+    """The access key and secret ``heron up`` wrote to ``data_dir``: the dashboard's sign-in."""
+    parser = configparser.ConfigParser()
+    parser.read(data_dir / "credentials")
+    return parser["heron"]["aws_access_key_id"], parser["heron"]["aws_secret_access_key"]
+
+
+def fill_sign_in(driver: Any, data_dir: Path) -> None:
+    """Type ``data_dir``'s credentials into the open sign-in form (the caller submits it)."""
+    from selenium.webdriver.common.by import By
+
+    key, secret = credentials(data_dir)
+    driver.find_element(By.ID, "username").send_keys(key)
+    driver.find_element(By.ID, "password").send_keys(secret)

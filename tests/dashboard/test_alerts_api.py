@@ -134,13 +134,18 @@ async def test_an_incident_shows_in_the_panel_and_the_live_snapshot(
     assert tile["level"] == "alarm"  # the metric-math alarm names its function
 
 
-async def test_acknowledge_snooze_resolve_go_through_notify_and_the_ledger(
-    web: httpx.AsyncClient, alerting: Alerting
-) -> None:
+async def _lambda_errors_incident(web: httpx.AsyncClient, alerting: Alerting) -> tuple[str, str]:
+    """Fire LambdaErrors and sign in; return the CSRF token and the incident's API URL."""
     alerting.fire("LambdaErrors")
     csrf = await sign_in(web)
     [row] = (await web.get("/dashboard/api/alerts")).json()["incidents"]
-    url = f"/dashboard/api/incidents/{row['id']}"
+    return csrf, f"/dashboard/api/incidents/{row['id']}"
+
+
+async def test_acknowledge_snooze_resolve_go_through_notify_and_the_ledger(
+    web: httpx.AsyncClient, alerting: Alerting
+) -> None:
+    csrf, url = await _lambda_errors_incident(web, alerting)
     headers = {"X-CSRF-Token": csrf}
     acked = await web.post(url + "/ack", headers=headers)
     assert acked.status_code == 200, acked.text
@@ -164,10 +169,7 @@ async def test_acknowledge_snooze_resolve_go_through_notify_and_the_ledger(
 async def test_bad_actions_are_refused_and_change_nothing(
     web: httpx.AsyncClient, alerting: Alerting
 ) -> None:
-    alerting.fire("LambdaErrors")
-    csrf = await sign_in(web)
-    [row] = (await web.get("/dashboard/api/alerts")).json()["incidents"]
-    url = f"/dashboard/api/incidents/{row['id']}"
+    csrf, url = await _lambda_errors_incident(web, alerting)
     forged = await web.post(url + "/ack", headers={"X-CSRF-Token": "forged"})
     assert forged.status_code == 403 and forged.json()["error"] == "BadCsrfToken"
     missing = await web.post(url + "/resolve")

@@ -7,52 +7,25 @@ page (graph, annotations, history) and the notifications page (inbox, explain); 
 expires a silence; and checks the browser console stayed clean. Screenshots land in
 test-artifacts/dashboard/.
 
-Heron runs at ``time_scale = 60`` (a five-minute alarm period closes every 5 real seconds) with
-the demo's staged incidents off, so the only handler errors are the ones a test injects.
+Heron runs with ``browser.DEMO_CONFIG``: ``time_scale = 60`` (a five-minute alarm period closes
+every 5 real seconds) with the demo's staged incidents off, so the only handler errors are the ones
+a test injects.
 """
 
 from __future__ import annotations
 
-import configparser
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from e2e.conftest import Heron, start_heron, stop_heron
+from e2e.conftest import Heron
 
-from .browser import console_errors, screenshot, start_browser, wait_for
+from .browser import console_errors, fill_sign_in, screenshot, wait_for
 
-CONFIG = """
-time_scale = 60
-demo_incident_interval_s = 0
-"""
 #: The catalogue's alarm on createUser's error rate (Errors / Invocations > 1 % over 5 minutes).
 ERROR_ALARM = "createUser-ErrorRate"
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Heron]:
-    heron = start_heron(tmp_path_factory.mktemp("dash"), config=CONFIG, extra_args=("--demo",))
-    yield heron
-    stop_heron(heron)
-
-
-@pytest.fixture(scope="module")
-def driver(demo: Heron) -> Iterator[Any]:
-    browser = start_browser()
-    yield browser
-    browser.quit()
-
-
-def credentials(data_dir: Path) -> tuple[str, str]:
-    parser = configparser.ConfigParser()
-    parser.read(data_dir / "credentials")
-    return parser["heron"]["aws_access_key_id"], parser["heron"]["aws_secret_access_key"]
 
 
 def tile_numbers(driver: Any, key: str) -> float:
@@ -71,9 +44,7 @@ def test_sign_in_see_every_tile_and_watch_it_live(demo: Heron, driver: Any) -> N
     driver.get(demo.monitor_url + "/dashboard")
     wait_for(lambda: "/dashboard/login" in driver.current_url, what="the sign-in redirect")
     screenshot(driver, "01-sign-in")
-    key, secret = credentials(demo.data_dir)
-    driver.find_element(By.ID, "username").send_keys(key)
-    driver.find_element(By.ID, "password").send_keys(secret)
+    fill_sign_in(driver, demo.data_dir)
     started = time.perf_counter()
     driver.find_element(By.ID, "sign-in").click()
     wait_for(lambda: driver.execute_script("return document.body.dataset.ready") == "1")

@@ -23,8 +23,7 @@ from heron.monitor.metrics import model
 from heron.monitor.metrics.ingest import SampleBatch
 from heron.monitor.metrics.store import MetricStore
 
-from .browser import console_errors, screenshot, start_browser, wait_for
-from .test_browser import credentials
+from .browser import console_errors, fill_sign_in, screenshot, start_browser, wait_for
 
 SERIES = 1000
 PERIOD_S = 420
@@ -74,9 +73,7 @@ def test_a_thousand_series_over_seven_days_draw_without_freezing(loaded: Heron) 
     driver: Any = start_browser()
     try:
         driver.get(loaded.monitor_url + "/dashboard/login")
-        key, secret = credentials(loaded.data_dir)
-        driver.find_element(By.ID, "username").send_keys(key)
-        driver.find_element(By.ID, "password").send_keys(secret)
+        fill_sign_in(driver, loaded.data_dir)
         driver.find_element(By.ID, "sign-in").click()
         wait_for(lambda: driver.execute_script("return document.body.dataset.ready") == "1")
         driver.find_element(By.ID, "nav-explore").click()

@@ -19,8 +19,8 @@ import pytest
 
 from e2e.conftest import Heron, aws_client, start_heron, stop_heron
 
+from .browser import credentials
 from .helpers import form_token
-from .test_browser import credentials
 
 PUSH_LIMIT_S = 2.0
 ALARM = "createUser-ErrorRate"

@@ -11,6 +11,7 @@ types (routes, stages...) stay skipped, as moto has no CloudFormation support fo
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from moto.apigatewayv2.models import apigatewayv2_backends
@@ -61,169 +62,123 @@ def _queries(metrics: list[dict[str, Any]] | None) -> list[MetricDataQuery] | No
     return out
 
 
-class _Created:
-    # A mixin: moto finds models as *direct* subclasses of CloudFormationModel.
-    def __init__(self, physical_id: str) -> None:
-        self._physical_id = physical_id
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self._physical_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+_Create = Callable[[Any, str, str], str]
 
 
-class CfnAlarm(_Created, CloudFormationModel):
-    # moto files models by the second part of their module name.
-    __module__ = "heron.deploy_tests"
+def _model(cfn_type: str) -> Callable[[_Create], type[CloudFormationModel]]:
+    """A decorator: registers with moto a model for ``cfn_type`` that creates through the function.
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::Alarm"
+    The function takes the resource's Properties, the account and the region, and returns the
+    physical id. The class it builds must stay bound to a module name: moto finds models through
+    ``CloudFormationModel.__subclasses__()``, which holds them only weakly.
+    """
 
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CfnAlarm:
-        p = cloudformation_json["Properties"]
-        cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=p["AlarmName"],
-            namespace=p.get("Namespace"),
-            metric_name=p.get("MetricName"),
-            comparison_operator=p["ComparisonOperator"],
-            evaluation_periods=p["EvaluationPeriods"],
-            period=p.get("Period"),
-            threshold=p.get("Threshold"),
-            statistic=p.get("Statistic"),
-            extended_statistic=p.get("ExtendedStatistic"),
-            description=p.get("AlarmDescription"),
-            dimensions=p.get("Dimensions", []),
-            alarm_actions=p.get("AlarmActions", []),
-            ok_actions=p.get("OKActions", []),
-            insufficient_data_actions=p.get("InsufficientDataActions", []),
-            metric_data_queries=_queries(p.get("Metrics")),
-            datapoints_to_alarm=p.get("DatapointsToAlarm"),
-            treat_missing_data=p.get("TreatMissingData"),
-            actions_enabled=p.get("ActionsEnabled", True),
-            tags=p.get("Tags"),
-        )
-        return cls(p["AlarmName"])
+    def register(create: _Create) -> type[CloudFormationModel]:
+        class Model(CloudFormationModel):
+            # moto files models by the second part of their module name.
+            __module__ = "heron.deploy_tests"
 
+            def __init__(self, physical_id: str) -> None:
+                self._physical_id = physical_id
 
-class CfnCompositeAlarm(_Created, CloudFormationModel):
-    # moto files models by the second part of their module name.
-    __module__ = "heron.deploy_tests"
+            @property
+            def physical_resource_id(self) -> str:
+                return self._physical_id
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudWatch::CompositeAlarm"
+            @staticmethod
+            def cloudformation_name_type() -> str:
+                return ""
 
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CfnCompositeAlarm:
-        p = cloudformation_json["Properties"]
-        cloudwatch_backends[account_id][region_name].put_metric_alarm(
-            name=p["AlarmName"], namespace=None, metric_name=None, comparison_operator=None,  # type: ignore[arg-type]
-            evaluation_periods=None, period=None, threshold=None, statistic=None,  # type: ignore[arg-type]
-            description=p.get("AlarmDescription"), dimensions=[],
-            alarm_actions=p.get("AlarmActions", []), ok_actions=p.get("OKActions", []),
-            actions_enabled=p.get("ActionsEnabled", True), rule=p["AlarmRule"],
-        )  # fmt: skip
-        return cls(p["AlarmName"])
+            @staticmethod
+            def cloudformation_type() -> str:
+                return cfn_type
+
+            @classmethod
+            def create_from_cloudformation_json(
+                cls,
+                resource_name: str,
+                cloudformation_json: Any,
+                account_id: str,
+                region_name: str,
+                **kwargs: Any,
+            ) -> Model:
+                return cls(create(cloudformation_json["Properties"], account_id, region_name))
+
+        Model.__name__ = Model.__qualname__ = create.__name__
+        return Model
+
+    return register
 
 
-class CfnSubscription(_Created, CloudFormationModel):
-    # moto files models by the second part of their module name.
-    __module__ = "heron.deploy_tests"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::SNS::Subscription"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CfnSubscription:
-        p = cloudformation_json["Properties"]
-        sub = sns_backends[account_id][region_name].subscribe(
-            p["TopicArn"], p["Endpoint"], p["Protocol"]
-        )
-        return cls(sub.arn)
-
-
-class CfnMetricFilter(_Created, CloudFormationModel):
-    # moto files models by the second part of their module name.
-    __module__ = "heron.deploy_tests"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::Logs::MetricFilter"
-
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CfnMetricFilter:
-        p = cloudformation_json["Properties"]
-        transformations = [
-            {k[0].lower() + k[1:]: v for k, v in t.items()} for t in p["MetricTransformations"]
-        ]
-        logs_backends[account_id][region_name].put_metric_filter(
-            p["FilterName"],
-            p["FilterPattern"],
-            p["LogGroupName"],
-            transformations,  # type: ignore[arg-type]
-        )
-        return cls(p["FilterName"])
+@_model("AWS::CloudWatch::Alarm")
+def CfnAlarm(p: Any, account_id: str, region_name: str) -> str:
+    cloudwatch_backends[account_id][region_name].put_metric_alarm(
+        name=p["AlarmName"],
+        namespace=p.get("Namespace"),
+        metric_name=p.get("MetricName"),
+        comparison_operator=p["ComparisonOperator"],
+        evaluation_periods=p["EvaluationPeriods"],
+        period=p.get("Period"),
+        threshold=p.get("Threshold"),
+        statistic=p.get("Statistic"),
+        extended_statistic=p.get("ExtendedStatistic"),
+        description=p.get("AlarmDescription"),
+        dimensions=p.get("Dimensions", []),
+        alarm_actions=p.get("AlarmActions", []),
+        ok_actions=p.get("OKActions", []),
+        insufficient_data_actions=p.get("InsufficientDataActions", []),
+        metric_data_queries=_queries(p.get("Metrics")),
+        datapoints_to_alarm=p.get("DatapointsToAlarm"),
+        treat_missing_data=p.get("TreatMissingData"),
+        actions_enabled=p.get("ActionsEnabled", True),
+        tags=p.get("Tags"),
+    )
+    return str(p["AlarmName"])
 
 
-class CfnHttpApi(_Created, CloudFormationModel):
-    # moto files models by the second part of their module name.
-    __module__ = "heron.deploy_tests"
+@_model("AWS::CloudWatch::CompositeAlarm")
+def CfnCompositeAlarm(p: Any, account_id: str, region_name: str) -> str:
+    cloudwatch_backends[account_id][region_name].put_metric_alarm(
+        name=p["AlarmName"], namespace=None, metric_name=None, comparison_operator=None,  # type: ignore[arg-type]
+        evaluation_periods=None, period=None, threshold=None, statistic=None,  # type: ignore[arg-type]
+        description=p.get("AlarmDescription"), dimensions=[],
+        alarm_actions=p.get("AlarmActions", []), ok_actions=p.get("OKActions", []),
+        actions_enabled=p.get("ActionsEnabled", True), rule=p["AlarmRule"],
+    )  # fmt: skip
+    return str(p["AlarmName"])
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ApiGatewayV2::Api"
 
-    @classmethod
-    def create_from_cloudformation_json(  # type: ignore[misc]
-        cls,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> CfnHttpApi:
-        p = cloudformation_json["Properties"]
-        api = apigatewayv2_backends[account_id][region_name].create_api(
-            api_key_selection_expression=None, cors_configuration=None, description=None,  # type: ignore[arg-type]
-            disable_schema_validation=None, disable_execute_api_endpoint=None,  # type: ignore[arg-type]
-            name=p["Name"], protocol_type=p["ProtocolType"],
-            route_selection_expression=p.get("RouteSelectionExpression"), tags={}, version=None,  # type: ignore[arg-type]
-        )  # fmt: skip
-        return cls(api.api_id)
+@_model("AWS::SNS::Subscription")
+def CfnSubscription(p: Any, account_id: str, region_name: str) -> str:
+    sub = sns_backends[account_id][region_name].subscribe(
+        p["TopicArn"], p["Endpoint"], p["Protocol"]
+    )
+    return sub.arn
+
+
+@_model("AWS::Logs::MetricFilter")
+def CfnMetricFilter(p: Any, account_id: str, region_name: str) -> str:
+    transformations = [
+        {k[0].lower() + k[1:]: v for k, v in t.items()} for t in p["MetricTransformations"]
+    ]
+    logs_backends[account_id][region_name].put_metric_filter(
+        p["FilterName"],
+        p["FilterPattern"],
+        p["LogGroupName"],
+        transformations,  # type: ignore[arg-type]
+    )
+    return str(p["FilterName"])
+
+
+@_model("AWS::ApiGatewayV2::Api")
+def CfnHttpApi(p: Any, account_id: str, region_name: str) -> str:
+    api = apigatewayv2_backends[account_id][region_name].create_api(
+        api_key_selection_expression=None, cors_configuration=None, description=None,  # type: ignore[arg-type]
+        disable_schema_validation=None, disable_execute_api_endpoint=None,  # type: ignore[arg-type]
+        name=p["Name"], protocol_type=p["ProtocolType"],
+        route_selection_expression=p.get("RouteSelectionExpression"), tags={}, version=None,  # type: ignore[arg-type]
+    )  # fmt: skip
+    return api.api_id
 
 
 if __name__ == "__main__":

@@ -51,12 +51,8 @@ class Checks:
         regex_text: str | None = None,
     ) -> str | None:
         """The string member ``name`` (None if absent or not a string), its violations noted."""
-        value = self.request.get(name)
+        value = self._member(name, required)
         if value is None:
-            if required:
-                self.errors.append(
-                    f"Value null at '{name}' failed to satisfy constraint: Member must not be null"
-                )
             return None
         if not isinstance(value, str):
             self.errors.append(f"Value at '{name}' failed to satisfy constraint: must be a string")
@@ -80,12 +76,8 @@ class Checks:
 
     def integer(self, name: str, low: int, high: int, *, required: bool = False) -> int | None:
         """The integer member ``name`` (None if absent or not an integer), its violations noted."""
-        value = self.request.get(name)
+        value = self._member(name, required)
         if value is None:
-            if required:
-                self.errors.append(
-                    f"Value null at '{name}' failed to satisfy constraint: Member must not be null"
-                )
             return None
         if not isinstance(value, int) or isinstance(value, bool):
             self.errors.append(f"Value '{value}' at '{name}' failed to satisfy constraint: integer")
@@ -99,6 +91,15 @@ class Checks:
             self.errors.append(
                 f"Value '{value}' at '{name}' failed to satisfy constraint: Member must have "
                 f"value less than or equal to {high}"
+            )
+        return value
+
+    def _member(self, name: str, required: bool) -> Any:
+        """The member ``name`` as sent; a required one that is absent is noted."""
+        value = self.request.get(name)
+        if value is None and required:
+            self.errors.append(
+                f"Value null at '{name}' failed to satisfy constraint: Member must not be null"
             )
         return value
 

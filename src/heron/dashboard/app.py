@@ -60,7 +60,7 @@ from heron.dashboard.sessions import (
 from heron.monitor.contracts import MetricId, MetricQueries
 from heron.monitor.logs.store import LogStore
 from heron.monitor.notify.pipeline import Context
-from heron.types import Clock, MetricDatum
+from heron.types import Clock
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +285,7 @@ class Dashboard:
         if not namespace or not name:
             return web.json_error(400, "MissingParameter", "namespace and name are required")
         try:
-            dims = _parse_dimensions(q.get("dimensions", ""))
+            dims = web.parse_dimensions(q.get("dimensions", ""))
             period = web.query_int(request, "period", 0, 0, 455 * 86400) or None
             window = resolve_window(q.get("range"), web.now_ms(self.clock), period)
         except (RangeError, ValueError) as exc:
@@ -355,21 +355,6 @@ class Dashboard:
     async def api_not_found(self, request: Request, session: Session) -> Response:
         """Any other /dashboard/api path."""
         return web.json_error(404, "NotFound", f"no dashboard API at {request.url.path}")
-
-
-def _parse_dimensions(text: str) -> tuple[tuple[str, str], ...]:
-    """``K=V,K=V`` as canonical dimensions; ValueError for anything malformed."""
-    if not text:
-        return ()
-    pairs: dict[str, str] = {}
-    for part in text.split(","):
-        key, sep, value = part.partition("=")
-        if not sep or not key or not value:
-            raise ValueError(f"dimension {part!r} is not Name=Value")
-        pairs[key] = value
-    if len(pairs) > 30:
-        raise ValueError("at most 30 dimensions")
-    return MetricDatum.dims(pairs)
 
 
 def _dumps(data: Any) -> bytes:

@@ -1,4 +1,4 @@
-"""The dashboard's HTTP plumbing: the session guard, CSRF checks, cookies and safe responses.
+"""The dashboard's HTTP plumbing: the session guard, CSRF checks, cookies, safe responses, query parsing.
 
 Every dashboard endpoint goes through ``guard``: without a valid session a page request is
 redirected to the sign-in page (saying so when the session expired) and anything else gets a
@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from heron.dashboard.sessions import MAX_LIFETIME_S, Lookup, Session, SessionStore, tokens_match
-from heron.types import Clock
+from heron.types import Clock, MetricDatum
 
 log = logging.getLogger(__name__)
 
@@ -167,3 +167,18 @@ def query_int(request: Request, name: str, default: int, lo: int, hi: int) -> in
     if not lo <= value <= hi:
         raise ValueError(f"{name} must be between {lo} and {hi}")
     return value
+
+
+def parse_dimensions(text: str) -> tuple[tuple[str, str], ...]:
+    """``K=V,K=V`` as canonical dimensions; ValueError naming ``dimensions`` for anything malformed."""
+    if not text:
+        return ()
+    pairs: dict[str, str] = {}
+    for part in text.split(","):
+        key, sep, value = part.partition("=")
+        if not sep or not key or not value:
+            raise ValueError(f"dimensions: {part!r} is not Name=Value")
+        pairs[key] = value
+    if len(pairs) > 30:
+        raise ValueError("dimensions: at most 30")
+    return MetricDatum.dims(pairs)

@@ -21,14 +21,13 @@ from heron.tables.capacity import (
     read_units,
     write_units,
 )
+from heron.tables.checks import check_limit, check_start_key, check_update
 from heron.tables.conditions import condition_holds, validate_condition, validate_sort_condition
 from heron.tables.keys import (
     NO_SORT_KEY,
     KeyValue,
-    check_attribute_name,
     check_item,
     check_key_value,
-    check_value,
     extract_key,
     index_key,
     item_key,
@@ -136,7 +135,7 @@ class CoreTable:
                 validate_sort_condition(sort)
                 if (gsi.sort_key if gsi else self._schema.sort_key) is None:
                     raise TableValidationError("Query key condition not supported: no sort key")
-            _check_limit(limit)
+            check_limit(limit)
             after = None if start_key is None else self._start_position(start_key, gsi, False)
             mode: ReadMode = "strong" if consistent else "eventual"
             table = self._name
@@ -153,7 +152,7 @@ class CoreTable:
     def scan(self, *, limit: int | None = None, start_key: Key | None = None) -> Page:
         """Return every item, one page at a time, in (partition, sort) key order."""
         with Call(self._db, self._name, "Scan", consistent=False) as call:
-            _check_limit(limit)
+            check_limit(limit)
             after = None if start_key is None else self._start_position(start_key, None, True)
             table = self._name
             return self._page(
@@ -162,24 +161,7 @@ class CoreTable:
 
     def update_builder(self, key: Key, changes: Any, remove: Any) -> Builder:
         """Validate an update's changes and return the function that applies them to an item."""
-        if not isinstance(changes, Mapping):
-            raise TableValidationError("Update changes must be a mapping of attribute to value")
-        if isinstance(remove, str) or not isinstance(remove, Sequence | set | frozenset):
-            raise TableValidationError("Update remove must be a sequence of attribute names")
-        keys = {self._schema.partition_key, self._schema.sort_key}
-        for name, value in changes.items():
-            check_attribute_name(name)
-            check_value(value, name)
-        for name in remove:
-            check_attribute_name(name)
-        for name in (*changes, *remove):
-            if name in keys:
-                raise TableValidationError(
-                    f"Cannot update attribute {name}. This attribute is part of the key"
-                )
-        if set(changes) & set(remove):
-            raise TableValidationError("Two document paths overlap in one update: " +
-                                       ", ".join(sorted(set(changes) & set(remove))))  # fmt: skip
+        check_update(self._schema, changes, remove)
         sets = dict(changes)
         drops = tuple(remove)
         schema = self._schema
@@ -280,26 +262,10 @@ class CoreTable:
         return key
 
     def _start_position(self, start_key: Any, gsi: IndexSchema | None, scan: bool) -> Position:
-        if not isinstance(start_key, dict):
-            raise TableValidationError("The provided starting key is invalid: not a key mapping")
-        wanted = [self._schema.partition_key, self._schema.sort_key]
-        if gsi is not None:
-            wanted += [gsi.partition_key, gsi.sort_key]
-        names = [n for n in wanted if n]
-        if set(start_key) != set(names):
-            raise TableValidationError(
-                f"The provided starting key is invalid: expected {sorted(set(names))}, "
-                f"got {sorted(start_key)}"
-            )
-        values = {n: check_key_value(n, start_key[n]) for n in names}
+        values = check_start_key(self._schema, start_key, gsi, scan)
         sort = values[self._schema.sort_key] if self._schema.sort_key else NO_SORT_KEY
         partition = values[self._schema.partition_key]
         if gsi is not None:
             index_sort = values[gsi.sort_key] if gsi.sort_key else NO_SORT_KEY
             return (index_sort, partition, sort)
         return (partition, sort) if scan else (sort,)
-
-
-def _check_limit(limit: Any) -> None:
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise TableValidationError(f"Limit must be an integer of at least 1, got {limit!r}")

@@ -6,10 +6,11 @@ contract suite (``tests/tables/test_contract.py``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Generic, Literal, Protocol, TypeVar
 
+from heron.errors import ConfigError, TableValidationError
 from heron.types import Item, Key
 
 
@@ -162,3 +163,35 @@ class Database(Protocol):
 
     def close(self) -> None:
         """Release connections and files."""
+
+
+_T = TypeVar("_T", bound=Table)
+
+
+class TablesByName(Generic[_T]):
+    """A Database's tables by name: the ``schemas`` and ``table`` lookup every backend shares."""
+
+    _tables: dict[str, _T]
+
+    def _name_tables(
+        self, schemas: Sequence[TableSchema], make: Callable[[TableSchema], _T]
+    ) -> None:
+        """Build one table per schema with ``make``; raises ConfigError when a name repeats."""
+        names = [s.name for s in schemas]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"Duplicate table names in {names}")
+        self._tables = {s.name: make(s) for s in schemas}
+
+    @property
+    def schemas(self) -> tuple[TableSchema, ...]:
+        """The schemas of the tables this database serves."""
+        return tuple(t.schema for t in self._tables.values())
+
+    def table(self, name: str) -> _T:
+        """Return the table called ``name``; raises TableValidationError for an unknown table."""
+        try:
+            return self._tables[name]
+        except KeyError:
+            raise TableValidationError(
+                f"Requested resource not found: Table: {name} not found"
+            ) from None

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from heron.errors import ConfigError, TableError, TableValidationError, ThrottledError
+from heron.errors import TableError, ThrottledError
 from heron.tables._core import CoreTable
-from heron.tables.base import TableSchema, WriteOp
+from heron.tables.base import TablesByName, TableSchema, WriteOp
 from heron.tables.metrics import RECORDER, Recorder
 from heron.tables.storage import Storage
 from heron.tables.throttle import Demand, settle
@@ -19,7 +19,7 @@ _THROTTLED = (
 )
 
 
-class CoreDatabase:
+class CoreDatabase(TablesByName[CoreTable]):
     """A Database (see ``base.Database``): named tables over one Storage, and transactions."""
 
     def __init__(
@@ -29,27 +29,10 @@ class CoreDatabase:
         clock: Clock = time.time,
         recorder: Recorder | None = None,
     ) -> None:
-        names = [s.name for s in schemas]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"Duplicate table names in {names}")
         self.storage = storage
         self.clock = clock
         self.recorder = RECORDER if recorder is None else recorder
-        self._tables = {s.name: CoreTable(self, s) for s in schemas}
-
-    @property
-    def schemas(self) -> tuple[TableSchema, ...]:
-        """The schemas of the tables this database serves."""
-        return tuple(t.schema for t in self._tables.values())
-
-    def table(self, name: str) -> CoreTable:
-        """Return the table called ``name``; raises TableValidationError for an unknown table."""
-        try:
-            return self._tables[name]
-        except KeyError:
-            raise TableValidationError(
-                f"Requested resource not found: Table: {name} not found"
-            ) from None
+        self._name_tables(schemas, lambda s: CoreTable(self, s))
 
     def transact_write(self, ops: Iterable[WriteOp]) -> None:
         """Apply every op or none (DynamoDB TransactWriteItems); raises TransactionCanceledError."""

@@ -18,13 +18,22 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from heron.errors import ConditionFailedError, ConfigError, TableValidationError
-from heron.tables.base import Condition, IndexSchema, Page, SortKeyCondition, TableSchema, WriteOp
+from heron.tables.base import (
+    Condition,
+    IndexSchema,
+    Page,
+    SortKeyCondition,
+    TablesByName,
+    TableSchema,
+    WriteOp,
+)
 from heron.tables.capacity import (
     ReadMode,
     failed_write_units,
     item_size,
     read_units,
 )
+from heron.tables.checks import check_limit, check_start_key
 from heron.tables.conditions import condition_holds, validate_condition, validate_sort_condition
 from heron.tables.dynamodb_codec import decode_item, encode_item, key_attribute_types
 from heron.tables.dynamodb_expressions import (
@@ -40,8 +49,6 @@ from heron.tables.dynamodb_paging import Reader, read_page
 from heron.tables.dynamodb_responses import consumed, map_error
 from heron.tables.dynamodb_rules import (
     check_key_types,
-    check_limit,
-    check_start_key,
     check_update,
     key_matches_types,
     write_estimate,
@@ -307,7 +314,7 @@ class DynamoTable:
         return Call(self._db.site, self._name, operation, **kwargs)
 
 
-class DynamoDatabase:
+class DynamoDatabase(TablesByName[DynamoTable]):
     """A Database (see ``base.Database``) of DynamoDB tables reached through ``client``."""
 
     def __init__(
@@ -320,9 +327,6 @@ class DynamoDatabase:
         key_types: Mapping[str, str] | None = None,
         endpoint: str = "",
     ) -> None:
-        names = [s.name for s in schemas]
-        if len(set(names)) != len(names):
-            raise ConfigError(f"Duplicate table names in {names}")
         self.client = client
         self.clock = clock
         self.recorder = RECORDER if recorder is None else recorder
@@ -330,23 +334,9 @@ class DynamoDatabase:
         self.endpoint = endpoint
         types = {**DEFAULT_KEY_TYPES, **(key_types or {})}
         try:
-            self._tables = {s.name: DynamoTable(self, s, types) for s in schemas}
+            self._name_tables(schemas, lambda s: DynamoTable(self, s, types))
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-
-    @property
-    def schemas(self) -> tuple[TableSchema, ...]:
-        """The schemas of the tables this database serves."""
-        return tuple(t.schema for t in self._tables.values())
-
-    def table(self, name: str) -> DynamoTable:
-        """Return the table called ``name``; raises TableValidationError for an unknown table."""
-        try:
-            return self._tables[name]
-        except KeyError:
-            raise TableValidationError(
-                f"Requested resource not found: Table: {name} not found"
-            ) from None
 
     def transact_write(self, ops: Sequence[WriteOp]) -> None:
         """Apply every op or none (TransactWriteItems); raises TransactionCanceledError."""

@@ -2,19 +2,20 @@
 
 DynamoDB declares each key attribute's type (S or N); a key value of the other type is
 refused on writes and matches nothing on reads, which is what the other backends mean too. The
-remaining checks are the shared core's rules, so every backend refuses the same input.
+remaining checks are the ones every backend shares (``checks``), so all refuse the same input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Mapping
 from typing import Any
 
 from heron.errors import TableValidationError
-from heron.tables.base import IndexSchema, TableSchema
+from heron.tables import checks
+from heron.tables.base import TableSchema
 from heron.tables.capacity import index_write_units, item_size, write_units
 from heron.tables.dynamodb_codec import key_type
-from heron.tables.keys import check_attribute_name, check_key_value, check_value, index_key
+from heron.tables.keys import index_key
 from heron.types import Item
 
 _TYPE_NAMES = {"S": "STRING", "N": "NUMBER"}
@@ -47,53 +48,13 @@ def check_key_types(schema: TableSchema, item: Mapping[str, Any], types: Mapping
             )
 
 
-def check_limit(limit: Any) -> None:
-    """Raise TableValidationError unless ``limit`` is None or an integer of at least 1."""
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise TableValidationError(f"Limit must be an integer of at least 1, got {limit!r}")
-
-
-def check_start_key(
-    schema: TableSchema, start_key: Any, gsi: IndexSchema | None, scan: bool
-) -> None:
-    """Raise TableValidationError unless ``start_key`` is a page token for this table/index."""
-    if not isinstance(start_key, dict):
-        raise TableValidationError("The provided starting key is invalid: not a key mapping")
-    wanted = [schema.partition_key, schema.sort_key]
-    if gsi is not None and not scan:
-        wanted += [gsi.partition_key, gsi.sort_key]
-    names = {n for n in wanted if n}
-    if set(start_key) != names:
-        raise TableValidationError(
-            f"The provided starting key is invalid: expected {sorted(names)}, "
-            f"got {sorted(start_key)}"
-        )
-    for name in names:
-        check_key_value(name, start_key[name])
-
-
 def check_update(schema: TableSchema, changes: Any, remove: Any) -> None:
-    """Raise TableValidationError for an update the core would refuse (keys, overlaps, values)."""
-    if not isinstance(changes, Mapping):
-        raise TableValidationError("Update changes must be a mapping of attribute to value")
-    if isinstance(remove, str) or not isinstance(remove, Sequence | Set):
-        raise TableValidationError("Update remove must be a sequence of attribute names")
-    keys = {schema.partition_key, schema.sort_key}
-    for name, value in changes.items():
-        check_attribute_name(name)
-        check_value(value, name)
-    for name in remove:
-        check_attribute_name(name)
-    for name in (*changes, *remove):
-        if name in keys:
-            raise TableValidationError(
-                f"Cannot update attribute {name}. This attribute is part of the key"
-            )
-    overlap = set(changes) & set(remove)
-    if overlap:
-        raise TableValidationError(
-            "Two document paths overlap in one update: " + ", ".join(sorted(overlap))
-        )
+    """Raise TableValidationError for an update the core would refuse (keys, overlaps, values).
+
+    The core checks an index key's new value when it builds the new item; DynamoDB's request
+    carries no item, so that check is made here, up front.
+    """
+    checks.check_update(schema, changes, remove)
     for index in schema.indexes:
         # An index key must stay a non-empty string or a number (index_key says which).
         probe = {index.partition_key: 0, **({index.sort_key: 0} if index.sort_key else {})}

@@ -7,34 +7,13 @@ checks the console stayed clean. Screenshots land in test-artifacts/dashboard/.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from e2e.conftest import Heron, start_heron, stop_heron
+from e2e.conftest import Heron
 
-from ..browser import console_errors, screenshot, start_browser, wait_for
-from ..test_browser import credentials
-
-CONFIG = """
-time_scale = 60
-demo_incident_interval_s = 0
-"""
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Heron]:
-    heron = start_heron(tmp_path_factory.mktemp("history"), config=CONFIG, extra_args=("--demo",))
-    yield heron
-    stop_heron(heron)
-
-
-@pytest.fixture(scope="module")
-def driver(demo: Heron) -> Iterator[Any]:
-    browser = start_browser()
-    yield browser
-    browser.quit()
+from ..browser import console_errors, fill_sign_in, screenshot, wait_for
 
 
 def rows(driver: Any, table: str) -> list[list[str]]:
@@ -55,9 +34,7 @@ def test_history_shows_trend_capacity_cost_and_advice(demo: Heron, driver: Any) 
 
     driver.get(demo.monitor_url + "/dashboard/history")
     wait_for(lambda: "/dashboard/login" in driver.current_url, what="the sign-in redirect")
-    key, secret = credentials(demo.data_dir)
-    driver.find_element(By.ID, "username").send_keys(key)
-    driver.find_element(By.ID, "password").send_keys(secret)
+    fill_sign_in(driver, demo.data_dir)
     driver.find_element(By.ID, "sign-in").click()
     driver.get(demo.monitor_url + "/dashboard/history")
     wait_for(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import json
+import threading
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
@@ -103,7 +105,38 @@ class Harness:
         self.topics.close()
 
 
-class Receiver:
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that writes no access log (keeps test output to what matters)."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class _Server(http.server.ThreadingHTTPServer):
+    block_on_close = False  # keep-alive clients must not hold up close()
+    daemon_threads = True
+
+
+class LocalServer:
+    """A real threaded HTTP server on an ephemeral 127.0.0.1 port; subclasses call ``serve``."""
+
+    server: http.server.ThreadingHTTPServer
+
+    def serve(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        """Answer every request with ``handler`` on a background thread until ``close``."""
+        self.server = _Server(("127.0.0.1", 0), handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def address(self, path: str) -> str:
+        """The URL of ``path`` (starting with ``/``) on this server."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver(LocalServer):
     """A real HTTP server on an ephemeral port that answers like Slack's webhook (scriptable).
 
     ``script`` holds (status, body, headers) answers used in order; after it runs out every
@@ -113,15 +146,12 @@ class Receiver:
     def __init__(
         self, script: list[tuple[int, str, dict[str, str]]] | None = None, delay: float = 0.0
     ) -> None:
-        import http.server
-        import threading
-
         self.script = list(script or [])
         self.requests: list[tuple[str, dict[str, str], Any]] = []
         self.delay = delay
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 import time as _time
 
@@ -146,21 +176,8 @@ class Receiver:
                 with contextlib.suppress(OSError):
                     self.wfile.write(text.encode())
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            block_on_close = False  # keep-alive clients must not hold up close()
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/services/T0/B0/s3cr3tT0ken"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.address("/services/T0/B0/s3cr3tT0ken")

@@ -3,18 +3,17 @@ while idle replaced without losing or repeating the request, https and proxies l
 
 from __future__ import annotations
 
-import http.server
 import socket
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from heron.monitor.notify.channels.keepalive import Endpoints, KeepAlive, for_url
 
+from .support import LocalServer, QuietHandler
 
-class KeepAliveServer:
+
+class KeepAliveServer(LocalServer):
     """HTTP/1.1 with keep-alive; ``drop_after_reply`` closes the connection silently after
     answering (no ``Connection: close``), as a server's idle timeout does."""
 
@@ -23,7 +22,7 @@ class KeepAliveServer:
         self.drop_after_reply = False
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:
@@ -42,23 +41,11 @@ class KeepAliveServer:
                     self.connection.shutdown(socket.SHUT_RDWR)
                     self.close_connection = True
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            block_on_close = False
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook?x=1"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.address("/hook?x=1")
 
 
 @pytest.fixture

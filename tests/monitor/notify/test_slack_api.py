@@ -3,10 +3,8 @@ Web API (ok/false bodies, ratelimited 429 + Retry-After), threading an incident'
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,12 +14,12 @@ import pytest
 from heron.errors import ConfigError
 from heron.monitor.notify.outbox import COALESCED, DEAD, DELIVERED
 
-from .support import FakeClock, Harness, at, config
+from .support import FakeClock, Harness, LocalServer, QuietHandler, at, config
 
 TOKEN = "xoxb-123-456-s3cr3tb0t"
 
 
-class SlackApi:
+class SlackApi(LocalServer):
     """chat.postMessage: checks the bearer token, answers ``{"ok": true, "ts": ...}`` or a
     scripted answer; records every request."""
 
@@ -30,7 +28,7 @@ class SlackApi:
         self.posts: list[dict[str, Any]] = []
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 raw = self.rfile.read(int(self.headers.get("content-length", "0")))
                 body = json.loads(raw)
@@ -57,17 +55,8 @@ class SlackApi:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.serve(Handler)
+        self.url = self.address("/api")
 
 
 BOT = """

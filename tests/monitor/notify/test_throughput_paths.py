@@ -6,12 +6,10 @@ backlog without waiting for its poll, and waking for the next rate-limit slot or
 from __future__ import annotations
 
 import asyncio
-import http.server
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -22,7 +20,16 @@ from heron.monitor.notify.outbox import DELIVERED
 from heron.monitor.notify.reasons import Reason
 from heron.monitor.notify.topics import TopicStore
 
-from .support import FakeClock, Harness, Receiver, alarm_body, at, config
+from .support import (
+    FakeClock,
+    Harness,
+    LocalServer,
+    QuietHandler,
+    Receiver,
+    alarm_body,
+    at,
+    config,
+)
 
 HOOK = """
 [notify.channels.hook]
@@ -34,7 +41,7 @@ channels = ["hook"]
 """
 
 
-class CountingReceiver:
+class CountingReceiver(LocalServer):
     """A threaded HTTP server that answers 200 after ``delay`` and records how many requests
     were open at once, and each request's idempotency key and SNS subject in arrival order."""
 
@@ -45,7 +52,7 @@ class CountingReceiver:
         lock = threading.Lock()
         outer = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_POST(self) -> None:
                 import json
 
@@ -62,24 +69,11 @@ class CountingReceiver:
                 self.end_headers()
                 self.wfile.write(b"ok")
 
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        class Server(http.server.ThreadingHTTPServer):
-            block_on_close = False
-            daemon_threads = True
-
-        self.server = Server(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+        self.serve(Handler)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        return self.address("/hook")
 
 
 @pytest.fixture

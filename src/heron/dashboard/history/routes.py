@@ -16,6 +16,7 @@ Bad input answers 400 with ``{"error", "message"}`` naming the field.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
@@ -45,7 +46,6 @@ from heron.dashboard.history.trends import OFFSETS
 from heron.dashboard.ranges import RANGES, RangeError
 from heron.dashboard.sessions import Session
 from heron.monitor.contracts import MetricId
-from heron.types import MetricDatum
 
 P = web.PREFIX
 #: Statistics a trend may use.
@@ -60,23 +60,17 @@ def _load_files() -> tuple[dict[str, Asset], jinja2.Template]:
     return load_assets(base.joinpath("static")), template
 
 
-def parse_dimensions(text: str) -> tuple[tuple[str, str], ...]:
-    """``K=V,K=V`` as canonical dimensions; ValueError for anything malformed."""
-    if not text:
-        return ()
-    pairs: dict[str, str] = {}
-    for part in text.split(","):
-        key, sep, value = part.partition("=")
-        if not sep or not key or not value:
-            raise ValueError(f"dimensions: {part!r} is not Name=Value")
-        pairs[key] = value
-    if len(pairs) > 30:
-        raise ValueError("dimensions: at most 30")
-    return MetricDatum.dims(pairs)
-
-
 def _json(data: Any) -> Response:
     return Response(orjson.dumps(data), media_type="application/json")
+
+
+async def _over_range(request: Request, compute: Callable[[str | None], Any]) -> Response:
+    """``compute`` over the request's ``range`` as JSON, or a 400 naming the bad range."""
+    try:
+        data = await asyncio.to_thread(compute, request.query_params.get("range"))
+    except RangeError as exc:
+        return web.json_error(400, "BadRange", str(exc))
+    return _json(data)
 
 
 class HistoryPage:
@@ -153,7 +147,7 @@ class HistoryPage:
                 400, "BadStatistic", f"stat: {stat!r} is not one of {', '.join(STATISTICS)}"
             )
         try:
-            metric = MetricId(namespace, name, parse_dimensions(q.get("dimensions", "")))
+            metric = MetricId(namespace, name, web.parse_dimensions(q.get("dimensions", "")))
             data = await asyncio.to_thread(
                 self.service.trend, metric, stat, q.get("range"), q.get("compare")
             )
@@ -177,16 +171,8 @@ class HistoryPage:
 
     async def cost(self, request: Request, session: Session) -> Response:
         """GET /dashboard/api/history/cost: cost per resource and per message, projected."""
-        try:
-            data = await asyncio.to_thread(self.service.cost, request.query_params.get("range"))
-        except RangeError as exc:
-            return web.json_error(400, "BadRange", str(exc))
-        return _json(data)
+        return await _over_range(request, self.service.cost)
 
     async def advice(self, request: Request, session: Session) -> Response:
         """GET /dashboard/api/history/advice: optimization advice over the range."""
-        try:
-            data = await asyncio.to_thread(self.service.advice, request.query_params.get("range"))
-        except RangeError as exc:
-            return web.json_error(400, "BadRange", str(exc))
-        return _json(data)
+        return await _over_range(request, self.service.advice)

@@ -13,10 +13,26 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from heron.awsapi.errors import AwsError, combination, invalid, limit_exceeded, missing
-from heron.awsapi.errors import validation_error as validation_error
+from heron.awsapi.errors import (
+    AwsError,
+    combination,
+    constraint,
+    invalid,
+    limit_exceeded,
+    missing,
+    validation_error,
+)
+from heron.awsapi.metric_fields import check_length
 
-__all__ = ["combination", "invalid", "limit_exceeded", "missing", "validation_error"]
+__all__ = [
+    "check_length",
+    "combination",
+    "constraint",
+    "invalid",
+    "limit_exceeded",
+    "missing",
+    "validation_error",
+]
 
 MAX_ACTIONS = 5
 MAX_TAGS = 50
@@ -57,30 +73,11 @@ METRIC_ALARM_ACTIONS = tuple(_ACTION_PATTERNS)
 COMPOSITE_ALARM_ACTIONS = ("sns", "lambda", "ssm", "ssm-incidents", "aiops")
 
 
-def constraint(problem: str) -> AwsError:
-    """A model-constraint failure, as AWS's ValidationError words it."""
-    return validation_error(f"1 validation error detected: {problem}")
-
-
 def not_null(path: str) -> AwsError:
     """A required model member is absent."""
     return constraint(
         f"Value null at '{path}' failed to satisfy constraint: Member must not be null"
     )
-
-
-def check_length(value: str, path: str, low: int, high: int) -> None:
-    """Model length constraint of a string member."""
-    if len(value) < low:
-        raise constraint(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must have length greater than or equal to {low}"
-        )
-    if len(value) > high:
-        raise constraint(
-            f"Value '{value}' at '{path}' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {high}"
-        )
 
 
 def string(value: Any, name: str, path: str, low: int, high: int) -> str:
