@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 import uuid
 from collections.abc import Coroutine, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from heron.errors import FunctionNotFoundError, RuntimeLayerError, TooManyRequestsError
@@ -33,25 +31,19 @@ from heron.runtime.environment import (
     InitOutcome,
     Invocation,
 )
+from heron.runtime.invocation_records import (
+    LogLines,
+    init_failure_lines_and_facts,
+    invocation_lines_and_facts,
+    ms,
+    trace_id,
+)
 from heron.runtime.invoker import CallHandler, InvokeResult
 from heron.runtime.pool import EnvironmentInfo, FunctionPool
 from heron.telemetry.aggregator import MetricAggregator
-from heron.types import Clock, Event, FunctionSpec, LogEvent, TelemetrySink
+from heron.types import Clock, Event, FunctionSpec, TelemetrySink
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(slots=True)
-class _Lines:
-    """Log lines for one stream, stamped as they are added."""
-
-    group: str
-    stream: str
-    events: list[LogEvent]
-
-    def add(self, timestamp_ms: int, *messages: str) -> None:
-        group, stream = self.group, self.stream
-        self.events += [LogEvent(group, stream, timestamp_ms, m) for m in messages]
 
 
 class LambdaRuntime:
@@ -206,20 +198,20 @@ class LambdaRuntime:
         if env is None:
             env = self._new_environment(spec, "on-demand")
             pool.mark_busy(env)
-        lines = _Lines(group, env.log_stream, [])
+        lines = LogLines(group, env.log_stream, [])
         init: InitOutcome | None = None
         try:
             if cold:
-                lines.add(_ms(self._clock()), platform_logs.init_start_line(self._region))
+                lines.add(ms(self._clock()), platform_logs.init_start_line(self._region))
                 init = await env.start(request_id=request_id)
-                lines.add(_ms(self._clock()), *init.logs)
+                lines.add(ms(self._clock()), *init.logs)
             snapshot = self._snapshot(pool)
             if init is not None and not init.ok:
                 pool.discard(env)
                 env.close()
                 return self._init_failed(pool, env, request_id, init, lines, snapshot, started_at)
-            lines.add(_ms(self._clock()), platform_logs.start_line(request_id))
-            invocation = await env.invoke(request_id, event, trace_id=_trace_id(started_at))
+            lines.add(ms(self._clock()), platform_logs.start_line(request_id))
+            invocation = await env.invoke(request_id, event, trace_id=trace_id(started_at))
         except BaseException:
             # Cancelled or broken mid-invocation: the environment's state is unknown, so it goes.
             pool.discard(env)
@@ -258,49 +250,16 @@ class LambdaRuntime:
         request_id: str,
         invocation: Invocation,
         init: InitOutcome | None,
-        lines: _Lines,
+        lines: LogLines,
         snapshot: platform_metrics.ConcurrencySnapshot,
         started_at: float,
     ) -> None:
         """Write the invocation's log lines and publish its metrics."""
-        spec = pool.spec
-        end_ms = _ms(self._clock())
-        init_ms = init.init_ms if init is not None else None
-        memory_used = platform_logs.memory_used_mb(invocation.max_rss_kb, spec.memory_mb)
-        status: str | None = None
-        error_type: str | None = None
-        if invocation.outcome == "timeout":
-            status = "timeout"
-        elif invocation.outcome in ("oom", "crash") and invocation.error is not None:
-            status, error_type = "error", invocation.error.error_type
-        report = platform_logs.Report(
-            request_id=request_id,
-            duration_ms=invocation.duration_ms,
-            memory_mb=spec.memory_mb,
-            max_memory_used_mb=memory_used,
-            init_ms=init_ms,
-            status=status,
-            error_type=error_type,
+        end_ms = ms(self._clock())
+        facts = invocation_lines_and_facts(
+            pool.spec, env.provisioned, request_id, invocation, init, lines, end_ms, started_at
         )
-        lines.add(end_ms, *invocation.logs)
-        lines.add(end_ms, platform_logs.end_line(request_id), report.line())
-        if invocation.outcome == "timeout":
-            lines.add(
-                end_ms, platform_logs.timeout_line(request_id, end_ms / 1000.0, spec.timeout_s)
-            )
         self._sink.put_log_events(lines.events)
-        facts = platform_metrics.InvocationFacts(
-            function_name=spec.name,
-            timestamp_ms=_ms(started_at),
-            duration_ms=invocation.duration_ms,
-            memory_mb=spec.memory_mb,
-            max_memory_used_mb=memory_used,
-            error=invocation.error is not None,
-            timeout=invocation.outcome == "timeout",
-            cold_start=init is not None,
-            init_ms=init_ms,
-            provisioned=env.provisioned,
-        )
         self._publish(pool, facts, snapshot, invocation.table_ops)
 
     def _init_failed(
@@ -309,50 +268,17 @@ class LambdaRuntime:
         env: ExecutionEnvironment,
         request_id: str,
         init: InitOutcome,
-        lines: _Lines,
+        lines: LogLines,
         snapshot: platform_metrics.ConcurrencySnapshot,
         started_at: float,
     ) -> InvokeResult:
         """A cold start whose INIT failed: the invocation fails with the INIT error."""
-        assert init.error is not None
-        spec = pool.spec
-        now_ms = _ms(self._clock())
-        error_type = init.error.error_type
-        memory_used = platform_logs.memory_used_mb(env.max_rss_kb, spec.memory_mb)
-        report = platform_logs.Report(
-            request_id=request_id,
-            duration_ms=init.init_ms,
-            memory_mb=spec.memory_mb,
-            max_memory_used_mb=memory_used,
-            status=init.status,
-            error_type=error_type if init.status == "error" else None,
-        )
-        lines.add(
-            now_ms,
-            platform_logs.init_report_line(init.init_ms, error_type, init.status or "error"),
-            platform_logs.start_line(request_id),
-            platform_logs.end_line(request_id),
-            report.line(),
+        facts, result = init_failure_lines_and_facts(
+            pool.spec, request_id, init, env.max_rss_kb, lines, ms(self._clock()), started_at
         )
         self._sink.put_log_events(lines.events)
-        facts = platform_metrics.InvocationFacts(
-            function_name=spec.name,
-            timestamp_ms=_ms(started_at),
-            duration_ms=init.init_ms,
-            memory_mb=spec.memory_mb,
-            max_memory_used_mb=memory_used,
-            error=True,
-            timeout=init.status == "timeout",
-            cold_start=True,
-            init_ms=init.init_ms,
-        )
         self._publish(pool, facts, snapshot, init.table_ops)
-        return InvokeResult(
-            request_id=request_id,
-            error=init.error,
-            duration_ms=init.init_ms,
-            init_duration_ms=init.init_ms,
-        )
+        return result
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -390,19 +316,19 @@ class LambdaRuntime:
     async def _provision(self, pool: FunctionPool) -> None:
         """Start one provisioned environment and add it to the idle set; log its INIT."""
         env = self._new_environment(pool.spec, "provisioned-concurrency")
-        lines = _Lines(platform_logs.log_group_name(pool.spec.name), env.log_stream, [])
-        lines.add(_ms(self._clock()), platform_logs.init_start_line(self._region))
+        lines = LogLines(platform_logs.log_group_name(pool.spec.name), env.log_stream, [])
+        lines.add(ms(self._clock()), platform_logs.init_start_line(self._region))
         try:
             init = await env.start()
         except Exception:  # could not even spawn: leave the slot empty, on-demand still works
             _log.exception("provisioning an environment for %s failed", pool.spec.name)
             await self._shutdown(env)
             return
-        lines.add(_ms(self._clock()), *init.logs)
+        lines.add(ms(self._clock()), *init.logs)
         if not init.ok:
             assert init.error is not None
             lines.add(
-                _ms(self._clock()),
+                ms(self._clock()),
                 platform_logs.init_report_line(
                     init.init_ms, init.error.error_type, init.status or "error"
                 ),
@@ -465,13 +391,3 @@ class LambdaRuntime:
         self._metrics[pool.spec.name].invocation(facts, snapshot)
         if table_ops:
             platform_metrics.add_table_operations(self._aggregator, table_ops, self._clock())
-
-
-def _ms(seconds: float) -> int:
-    return int(seconds * 1000)
-
-
-def _trace_id(now: float) -> str:
-    """An X-Ray trace header like Lambda sets in ``_X_AMZN_TRACE_ID`` (never sampled locally)."""
-    ids = os.urandom(16).hex()
-    return f"Root=1-{int(now):08x}-{ids[:24]};Parent={ids[16:32]};Sampled=0"
