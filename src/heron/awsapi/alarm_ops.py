@@ -28,31 +28,17 @@ from heron.awsapi.alarm_requests import (
 from heron.awsapi.errors import AwsError, constraint, missing, validation_error
 from heron.monitor.alarms import validate_fields
 from heron.monitor.alarms.scheduler import AlarmScheduler
-from heron.monitor.alarms.store import ACTION_KEYS, AlarmStore, normalize_action_arns
+from heron.monitor.alarms.store import (
+    ACTION_KEYS,
+    AlarmStore,
+    concrete_arns,
+    normalize_action_arns,
+)
 from heron.monitor.notify.topics import TopicStore
 from heron.types import Clock
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 _MAX_TAGS = 50
-
-
-def _normalize_request(request: dict[str, Any], region: str, account_id: str) -> dict[str, Any]:
-    """The request with ``arn:aws:sns:region:account:x`` placeholders made concrete."""
-    out = dict(request)
-    for key in ACTION_KEYS:
-        if key in out:
-            out[key] = [_concrete(arn, region, account_id) for arn in out[key] or []]
-    return out
-
-
-def _concrete(arn: Any, region: str, account_id: str) -> Any:
-    if not isinstance(arn, str):
-        return arn
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[3] == "region" and parts[4] == "account":
-        parts[3], parts[4] = region, account_id
-        return ":".join(parts)
-    return arn
 
 
 class _AlarmOps:
@@ -80,7 +66,7 @@ class _AlarmOps:
         """Create or update a metric alarm, then evaluate it at once."""
         from heron.monitor.alarms.validate import validate_put_metric_alarm
 
-        request = _normalize_request(request, self.region, self.account_id)
+        request = concrete_arns(request, self.region, self.account_id)
         config = validate_put_metric_alarm(request, region=self.region, account_id=self.account_id)
         tags = validate_fields.tags(request.get("Tags"))
         self._check_kind(config["AlarmName"], composite=False)
@@ -96,7 +82,7 @@ class _AlarmOps:
         """Create or update a composite alarm, then evaluate it at once."""
         from heron.monitor.alarms.validate import validate_put_composite_alarm
 
-        request = _normalize_request(request, self.region, self.account_id)
+        request = concrete_arns(request, self.region, self.account_id)
         config = validate_put_composite_alarm(
             request,
             region=self.region,

@@ -24,7 +24,7 @@ from typing import Any
 
 from heron.awsapi.errors import AwsError
 from heron.monitor.alarms.catalogue import Catalogue, MetricFilterSpec
-from heron.monitor.alarms.store import ACTION_KEYS, STATE_KEYS, AlarmStore
+from heron.monitor.alarms.store import STATE_KEYS, AlarmStore, concrete_arns
 from heron.monitor.alarms.validate import (
     validate_put_composite_alarm,
     validate_put_metric_alarm,
@@ -155,26 +155,6 @@ def with_ok_actions(request: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # -- loading ---------------------------------------------------------------------------------
-
-
-def concrete_arns(request: Mapping[str, Any], region: str, account_id: str) -> dict[str, Any]:
-    """The request with ``arn:aws:sns:region:account:x`` placeholders in its action lists made
-    concrete (as the PutMetricAlarm handler does before validating)."""
-    out = dict(request)
-    for key in ACTION_KEYS:
-        if isinstance(out.get(key), list):
-            out[key] = [_concrete(arn, region, account_id) for arn in out[key]]
-    return out
-
-
-def _concrete(arn: Any, region: str, account_id: str) -> Any:
-    if not isinstance(arn, str):
-        return arn
-    parts = arn.split(":", 5)
-    if len(parts) == 6 and parts[3] == "region" and parts[4] == "account":
-        parts[3], parts[4] = region, account_id
-        return ":".join(parts)
-    return arn
 
 
 class AlarmLoader:

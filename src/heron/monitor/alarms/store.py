@@ -374,3 +374,23 @@ class AlarmStore:
             "INSERT OR REPLACE INTO tags VALUES (?, ?, ?)",
             [(arn, t["Key"], t["Value"]) for t in tags],
         )
+
+
+def concrete_arns(request: Mapping[str, Any], region: str, account_id: str) -> dict[str, Any]:
+    """The request with ``arn:aws:sns:region:account:x`` placeholders in its action lists made
+    concrete (as the PutMetricAlarm handler does before validating)."""
+    out = dict(request)
+    for key in ACTION_KEYS:
+        if isinstance(out.get(key), list):
+            out[key] = [_concrete(arn, region, account_id) for arn in out[key]]
+    return out
+
+
+def _concrete(arn: Any, region: str, account_id: str) -> Any:
+    if not isinstance(arn, str):
+        return arn
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and parts[3] == "region" and parts[4] == "account":
+        parts[3], parts[4] = region, account_id
+        return ":".join(parts)
+    return arn
