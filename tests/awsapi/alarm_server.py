@@ -5,8 +5,6 @@ Used by the alarm and SNS operation tests: boto3 clients talk to it exactly as t
 
 from __future__ import annotations
 
-import asyncio
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,13 +17,13 @@ from heron.awsapi.app import create_aws_app
 from heron.awsapi.cloudwatch_ops import cloudwatch_operations
 from heron.awsapi.credentials import new_credentials
 from heron.awsapi.sns_ops import sns_operations
-from heron.gateway.server import ServerHandle, serve
 from heron.monitor.alarms.scheduler import AlarmScheduler
 from heron.monitor.alarms.store import AlarmStore
 from heron.monitor.metrics.store import MetricStore
 from heron.monitor.notify.topics import TopicStore
 
 from .conftest import FakeClock, FakeOps, LiveAws
+from .threaded_server import serving_in_thread
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
@@ -69,31 +67,11 @@ def alarm_api(data_dir: Path, models_dir: Path) -> Iterator[AlarmApi]:
         credentials,
         region=REGION,
     )
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, ServerHandle] = {}
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            holder["handle"] = await serve(app, "127.0.0.1", 0)
-            started.set()
-            await holder["handle"].wait()
-
-        loop.run_until_complete(main())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="alarm-api-server", daemon=True)
-    thread.start()
-    assert started.wait(10), "server did not start"
-    handle = holder["handle"]
-    live = LiveAws(handle.url, credentials, FakeClock(), FakeOps(), models_dir)
     try:
-        yield AlarmApi(live, alarms, metrics, topics, scheduler)
+        with serving_in_thread(app, "alarm-api-server") as handle:
+            live = LiveAws(handle.url, credentials, FakeClock(), FakeOps(), models_dir)
+            yield AlarmApi(live, alarms, metrics, topics, scheduler)
     finally:
-        asyncio.run_coroutine_threadsafe(handle.stop(), loop).result(10)
-        thread.join(10)
         alarms.close()
         metrics.close()
         topics.close()

@@ -7,9 +7,7 @@ wire protocol by giving botocore a copy of its own service model that lists only
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,7 +23,8 @@ from botocore.loaders import create_loader
 from heron.awsapi.app import create_aws_app
 from heron.awsapi.credentials import Credentials, new_credentials
 from heron.awsapi.errors import AwsError
-from heron.gateway.server import ServerHandle, serve
+
+from .threaded_server import serving_in_thread
 
 NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"})
 
@@ -203,36 +202,8 @@ def live_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveAws]:
     app = create_aws_app(
         {"cloudwatch": ops.cloudwatch(), "logs": ops.logs()}, credentials, clock=clock
     )
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, ServerHandle] = {}
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            try:
-                holder["handle"] = await serve(app, "127.0.0.1", 0)
-            except BaseException as exc:
-                failure.append(exc)
-                started.set()
-                return
-            started.set()
-            await holder["handle"].wait()
-
-        loop.run_until_complete(main())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="aws-api-server", daemon=True)
-    thread.start()
-    assert started.wait(10), "server did not start"
-    if failure:
-        raise failure[0]
-    handle = holder["handle"]
-    yield LiveAws(handle.url, credentials, clock, ops, tmp_path_factory.mktemp("models"))
-    asyncio.run_coroutine_threadsafe(handle.stop(), loop).result(10)
-    thread.join(10)
+    with serving_in_thread(app, "aws-api-server") as handle:
+        yield LiveAws(handle.url, credentials, clock, ops, tmp_path_factory.mktemp("models"))
 
 
 @pytest.fixture

@@ -8,9 +8,7 @@ that protocol, the technique tests/awsapi/conftest.py uses with fake operations.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.loaders import create_loader
 
-from heron.gateway.server import ServerHandle, serve
+from awsapi.threaded_server import serving_in_thread
 from heron.monitor.service import Monitor
 
 #: CloudWatch's three wire protocols as botocore names them.
@@ -115,38 +113,8 @@ def running_monitor(data_dir: Path, models_dir: Path) -> Iterator[LiveMonitor]:
     # Signatures are checked against the real time even while a test moves the stores' clock
     # (a request signed "now" must not look four hours early).
     monitor.aws.clock = time.time
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder: dict[str, ServerHandle] = {}
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        asyncio.set_event_loop(loop)
-
-        async def main() -> None:
-            try:
-                holder["handle"] = await serve(monitor.aws, "127.0.0.1", 0)
-            except BaseException as exc:
-                failure.append(exc)
-                started.set()
-                return
-            started.set()
-            await holder["handle"].wait()
-
-        loop.run_until_complete(main())
-        loop.close()
-
-    thread = threading.Thread(target=run, name="monitor-aws-api", daemon=True)
-    thread.start()
     try:
-        assert started.wait(10), "server did not start"
-        if failure:
-            raise failure[0]
-        handle = holder["handle"]
-        try:
+        with serving_in_thread(monitor.aws, "monitor-aws-api") as handle:
             yield LiveMonitor(handle.url, data_dir, monitor, clock, models_dir)
-        finally:
-            asyncio.run_coroutine_threadsafe(handle.stop(), loop).result(10)
-            thread.join(10)
     finally:
         monitor.close()
