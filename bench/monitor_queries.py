@@ -21,13 +21,18 @@ with ``Average`` and the ratio is on ``Average``; its 1,000-series query is boun
 from __future__ import annotations
 
 import argparse
+import contextlib
 import random
+import sqlite3
 import time
+from pathlib import Path
 from typing import Any
 
 import _harness as h
 import monitor_common as mc
 import orjson
+
+from heron.monitor.metrics.compaction import seal_horizon
 
 MINUTES = 24 * 60
 FLEET = 1000
@@ -150,6 +155,27 @@ def fleet(
     return seconds, points, pages, firsts
 
 
+def wait_for_seal(db_path: Path, bound_s: float = 300.0) -> float:
+    """Seconds until housekeeping (every minute) has sealed every finished hour of the loaded
+    fleet into blocks, read from the SQLite file; the queries measure that state, which is
+    what data older than the current hour is always in."""
+    began = time.monotonic()
+    horizon = seal_horizon(int(time.time()))
+    uri = f"file:{db_path}?mode=ro"
+    while time.monotonic() - began < bound_s:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=30)) as conn:
+            last_hour = conn.execute(
+                "SELECT count(*) FROM blocks WHERE level = 1 AND start = ?", (horizon - 3600,)
+            ).fetchone()[0]
+            unsealed = conn.execute(
+                "SELECT count(*) FROM cells WHERE level = 1 AND t < ?", (horizon,)
+            ).fetchone()[0]
+        if last_hour >= FLEET and not unsealed:
+            return time.monotonic() - began
+        time.sleep(2)
+    raise SystemExit(f"the loaded hours were not sealed within {bound_s:.0f} s")
+
+
 def measure(server: mc.Server, start_s: int, args: argparse.Namespace) -> dict[str, Any]:
     """Load and query one server: single series first (alone in the store), then the fleet."""
     signer = mc.Signer(server, "cloudwatch")
@@ -179,6 +205,10 @@ def measure(server: mc.Server, start_s: int, args: argparse.Namespace) -> dict[s
         f"{run.ok * FLEET / run.elapsed_s:,.0f} datapoints/s); statuses {run.statuses}",
         flush=True,
     )
+    if server.name == "heron":
+        waited = wait_for_seal(server.extra["heron"].data_dir / "metrics.db")
+        r["seal_wait_s"] = waited
+        print(f"  heron: the loaded hours were sealed into blocks {waited:.0f} s after loading")
     for stat in stats:
         rounds = 3 if server.name == "heron" else 1
         timings, firsts = [], []

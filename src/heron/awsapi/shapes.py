@@ -20,6 +20,8 @@ Shape = Any  # botocore.model.Shape (botocore ships no type information)
 Wire = Literal["json", "cbor"]
 
 _INT_BOUNDS = {"integer": 2**31, "long": 2**63}
+#: Python types a timestamp list may hold that JSON sends as they are (epoch seconds).
+_EPOCH_TYPES: set[type] = {int, float}
 _SPECIAL_FLOATS = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 _TYPE_NAMES = {
     "integer": "an Integer",
@@ -178,8 +180,13 @@ def _encode(shape: Shape, value: Any, wire: Wire) -> Any:
         member_kind = member.type_name
         # Fast paths: GetMetricData can return ~100k values and timestamps per call.
         if member_kind in ("double", "float"):
-            return [_encode_double(float(v), wire) for v in value]
+            doubles = list(map(float, value))
+            if wire == "json" and not all(map(math.isfinite, doubles)):
+                return [_encode_double(v, wire) for v in doubles]
+            return doubles  # finite (or CBOR): already what goes on the wire
         if member_kind == "timestamp":
+            if wire == "json" and set(map(type, value)) <= _EPOCH_TYPES:
+                return list(map(float, value))  # epoch seconds, the common case
             return [_encode_timestamp(v, wire) for v in value]
         if member_kind == "string":
             return list(value)

@@ -7,20 +7,31 @@ Layout (``<data-dir>/metrics.db``, WAL):
   what makes an acknowledged put durable, and it is replayed into memory on open;
 * ``cells`` — merged cell state per (series, start second, level) with its sketch; a flush merges
   the in-memory cells into it (upsert with a merge function) and deletes the journal rows it
-  covered, in one transaction, so a crash at any point neither loses nor double-counts data.
+  covered, in one transaction, so a crash at any point neither loses nor double-counts data;
+* ``blocks`` — the cells of one series, level and hour packed into two blobs once the hour is
+  over (``cell_codec``); compaction moves rows into blocks in one transaction, and a late
+  datapoint for a sealed hour lands in ``cells`` again until the next compaction merges it in.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from heron.monitor.metrics import sketch
+from heron.monitor.metrics.cell_codec import (
+    BLOCK_S,
+    BlockRow,
+    CellRow,
+    canonical,
+    cellset_from_columns,
+    decode_blocks,
+)
 from heron.monitor.metrics.periods import CellSet
 
 _SCHEMA = """
@@ -48,6 +59,15 @@ CREATE TABLE IF NOT EXISTS cells (
     PRIMARY KEY (series, t, level)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cells_by_level ON cells (level, t);
+CREATE TABLE IF NOT EXISTS blocks (
+    series INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    cells BLOB NOT NULL,
+    sketches BLOB NOT NULL,
+    PRIMARY KEY (series, start, level)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS blocks_by_level ON blocks (level, start);
 """
 
 _UPSERT = """
@@ -61,8 +81,6 @@ ON CONFLICT (series, t, level) DO UPDATE SET
 #: Series ids per ``IN (...)`` list, well under SQLite's bound-parameter limit.
 _IN_CHUNK = 500
 
-CellRow = tuple[int, int, int, float, float, float, float, int, bytes]
-
 
 def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30.0)
@@ -70,55 +88,6 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     conn.execute(f"PRAGMA synchronous={synchronous}")
     conn.create_function("sketch_merge", 2, sketch.merge_blobs, deterministic=True)
     return conn
-
-
-def cellset_from_rows(rows: Sequence[Sequence[object]]) -> CellSet:
-    """Build a CellSet from ``(t, n, s, mn, mx, flags, sketch)`` rows."""
-    if not rows:
-        return CellSet.empty()
-    t, n, s, mn, mx, flags, blobs = zip(*rows, strict=True)
-    return _cellset_from_columns(t, n, s, mn, mx, flags, blobs)
-
-
-def _cellset_from_columns(
-    t: Sequence[object],
-    n: Sequence[object],
-    s: Sequence[object],
-    mn: Sequence[object],
-    mx: Sequence[object],
-    flags: Sequence[object],
-    blobs: Sequence[bytes] | None,
-) -> CellSet:
-    """``blobs`` None: the cells carry no sketches (reads for the basic statistics)."""
-    if blobs is None:
-        keys, counts = np.empty(0, np.int32), np.empty(0, np.float64)
-        sizes = np.zeros(len(t), np.int64)
-    else:
-        keys, counts = sketch.decode(b"".join(blobs))
-        sizes = np.fromiter((len(b) for b in blobs), np.int64, len(blobs))
-        sizes //= sketch.RECORD.itemsize
-    return CellSet(
-        np.asarray(t, np.int64), np.asarray(n, np.float64), np.asarray(s, np.float64),
-        np.asarray(mn, np.float64), np.asarray(mx, np.float64), np.asarray(flags, np.uint8),
-        np.concatenate(([0], np.cumsum(sizes))).astype(np.int64), keys, counts,
-    )  # fmt: skip
-
-
-def cell_rows(series: sketch.I64, levels: sketch.I64, cells: CellSet) -> list[CellRow]:
-    """Rows ready for the cells upsert (one per cell)."""
-    off = cells.offsets.tolist()
-    rec = np.empty(len(cells.keys), sketch.RECORD)
-    rec["k"], rec["c"] = cells.keys, cells.counts
-    raw = rec.tobytes()
-    width = sketch.RECORD.itemsize
-    return list(
-        zip(
-            series.tolist(), cells.t.tolist(), levels.tolist(), cells.n.tolist(),
-            cells.s.tolist(), cells.mn.tolist(), cells.mx.tolist(), cells.flags.tolist(),
-            [raw[a * width : b * width] for a, b in itertools.pairwise(off)],
-            strict=True,
-        )
-    )  # fmt: skip
 
 
 class MetricDB:
@@ -190,45 +159,45 @@ class MetricDB:
             self._w.execute("ROLLBACK")
 
     def read(self, series: int, t0: int, t1: int, *, sketches: bool = True) -> CellSet:
-        """Stored cells of one series starting in [t0, t1), in start order; without
-        ``sketches`` (enough for the basic statistics) the sketch blobs are not read."""
-        rows = self._r.execute(
-            f"SELECT t, n, s, mn, mx, flags{', sketch' if sketches else ''} FROM cells"
-            " WHERE series = ? AND t >= ? AND t < ? ORDER BY t",
-            (series, t0, t1),
-        ).fetchall()
-        if not rows:
-            return CellSet.empty()
-        if sketches:
-            return cellset_from_rows(rows)
-        t, n, s, mn, mx, flags = zip(*rows, strict=True)
-        return _cellset_from_columns(t, n, s, mn, mx, flags, None)
+        """Stored cells of one series starting in [t0, t1), in canonical order (start, then
+        level); without ``sketches`` (enough for the basic statistics) no sketch is read."""
+        return self.read_many([series], t0, t1, sketches=sketches)[1]
 
     def read_many(
         self, series: Sequence[int], t0: int, t1: int, *, sketches: bool = True
     ) -> tuple[sketch.I64, CellSet]:
         """Stored cells of any of ``series`` starting in [t0, t1): (series per cell, cells).
 
-        Ordered by series, then start, so each series' cells are a contiguous run in the order
-        ``read`` gives them. Without ``sketches`` the sketch blobs are not read.
+        Sealed blocks and unsealed rows together, ordered by series, then start, then level,
+        so each series' cells are a contiguous run in the order ``read`` gives them. Without
+        ``sketches`` the sketch blobs are not read.
         """
+        blocks: list[tuple[Any, ...]] = []
         rows: list[tuple[Any, ...]] = []
         ids = sorted(set(series))
         sketch_column = ", sketch" if sketches else ""
-        for at in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[at : at + _IN_CHUNK]
-            rows += self._r.execute(
-                f"SELECT series, t, n, s, mn, mx, flags{sketch_column} FROM cells"
-                f" WHERE series IN ({','.join('?' * len(chunk))}) AND t >= ? AND t < ?"
-                " ORDER BY series, t, level",
-                (*chunk, t0, t1),
-            ).fetchall()
-        if not rows:
-            return np.empty(0, np.int64), CellSet.empty()
-        sids, *columns = zip(*rows, strict=True)
-        blobs = columns.pop() if sketches else None
-        t, n, s, mn, mx, flags = columns
-        return np.asarray(sids, np.int64), _cellset_from_columns(t, n, s, mn, mx, flags, blobs)
+        blob_column = ", sketches" if sketches else ""
+        r = self._r
+        r.execute("BEGIN")  # one snapshot: a seal moving rows into a block is seen whole or not
+        try:
+            for at in range(0, len(ids), _IN_CHUNK):
+                chunk = ids[at : at + _IN_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                blocks += r.execute(
+                    f"SELECT series, level, cells{blob_column} FROM blocks"
+                    f" WHERE series IN ({marks}) AND start >= ? AND start < ?"
+                    " ORDER BY series, start, level",
+                    (*chunk, t0 // BLOCK_S * BLOCK_S, t1),
+                ).fetchall()
+                rows += r.execute(
+                    f"SELECT series, level, t, n, s, mn, mx, flags{sketch_column} FROM cells"
+                    f" WHERE series IN ({marks}) AND t >= ? AND t < ?"
+                    " ORDER BY series, t, level",
+                    (*chunk, t0, t1),
+                ).fetchall()
+        finally:
+            r.execute("COMMIT")
+        return _merge(blocks, rows, sketches, t0, t1)
 
     def level_cells(
         self, level: int, before: int, limit: int
@@ -264,3 +233,126 @@ class MetricDB:
         w = self._w
         cur = w.execute("DELETE FROM cells WHERE level = ? AND t < ?", (level, before))
         return cur.rowcount
+
+    # -- sealed blocks -------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One write transaction around the block: committed, or rolled back if it raises."""
+        w = self._w
+        w.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            w.execute("ROLLBACK")
+            raise
+        w.execute("COMMIT")
+
+    def level_cell_range(
+        self, level: int, lo: int, hi: int, limit: int | None
+    ) -> list[tuple[int, int, float, float, float, float, int, bytes]]:
+        """Cells of ``level`` starting in [lo, hi) by start, at most ``limit`` (series, t, ...)."""
+        return self._w.execute(
+            "SELECT series, t, n, s, mn, mx, flags, sketch FROM cells"
+            " WHERE level = ? AND t >= ? AND t < ? ORDER BY t LIMIT ?",
+            (level, lo, hi, -1 if limit is None else limit),
+        ).fetchall()
+
+    def delete_cell_range(self, level: int, lo: int, hi: int) -> None:
+        """Delete the cells of ``level`` starting in [lo, hi) (inside the caller's transaction)."""
+        self._w.execute("DELETE FROM cells WHERE level = ? AND t >= ? AND t < ?", (level, lo, hi))
+
+    def blocks_at(
+        self, level: int, keys: Iterable[tuple[int, int]]
+    ) -> list[tuple[int, bytes, bytes]]:
+        """The existing blocks (series, cells, sketches) of ``level`` at (series, start) keys."""
+        w = self._w
+        found: list[tuple[int, bytes, bytes]] = []
+        for sid, start in keys:
+            row = w.execute(
+                "SELECT cells, sketches FROM blocks WHERE series = ? AND start = ? AND level = ?",
+                (sid, start, level),
+            ).fetchone()
+            if row is not None:
+                found.append((sid, row[0], row[1]))
+        return found
+
+    def put_blocks(self, rows: Sequence[BlockRow]) -> None:
+        """Write (replace) blocks (inside the caller's transaction)."""
+        self._w.executemany(
+            "INSERT OR REPLACE INTO blocks (series, start, level, cells, sketches)"
+            " VALUES (?,?,?,?,?)",
+            rows,
+        )
+
+    def blocks_before(
+        self, level: int, before: int, limit: int
+    ) -> list[tuple[int, int, bytes, bytes]]:
+        """Up to ``limit`` blocks (series, start, cells, sketches) of ``level`` that end by
+        ``before`` (whole blocks only), oldest first."""
+        return self._w.execute(
+            "SELECT series, start, cells, sketches FROM blocks"
+            " WHERE level = ? AND start <= ? ORDER BY start LIMIT ?",
+            (level, before - BLOCK_S, limit),
+        ).fetchall()
+
+    def upsert_cells(self, rows: Sequence[CellRow]) -> None:
+        """Merge ``rows`` into cells (inside the caller's transaction)."""
+        self._w.executemany(_UPSERT, rows)
+
+    def expire_blocks(self, level: int, before: int) -> None:
+        """Drop whole blocks of ``level`` that ended by ``before`` (inside the caller's
+        transaction); a block ``before`` cuts through waits for the next pass."""
+        self._w.execute(
+            "DELETE FROM blocks WHERE level = ? AND start <= ?", (level, before - BLOCK_S)
+        )
+
+    def delete_blocks(self, level: int, keys: Sequence[tuple[int, int]]) -> None:
+        """Delete blocks of ``level`` at (series, start) keys (inside the caller's transaction)."""
+        self._w.executemany(
+            "DELETE FROM blocks WHERE series = ? AND start = ? AND level = ?",
+            [(sid, start, level) for sid, start in keys],
+        )
+
+
+def _merge(
+    blocks: Sequence[tuple[Any, ...]],
+    rows: Sequence[tuple[Any, ...]],
+    sketches: bool,
+    t0: int,
+    t1: int,
+) -> tuple[sketch.I64, CellSet]:
+    """Blocks ``(series, level, cells[, sketches])`` and rows ``(series, level, t, n, s, mn,
+    mx, flags[, sketch])`` as one canonical (series, cells) pair inside [t0, t1)."""
+    series_parts: list[sketch.I64] = []
+    level_parts: list[sketch.I64] = []
+    cell_parts: list[CellSet] = []
+    if blocks:
+        b_series, b_levels, b_cells, *b_sketches = zip(*blocks, strict=True)
+        per_block, cells = decode_blocks(b_cells, b_sketches[0] if sketches else None)
+        series_parts.append(np.repeat(np.asarray(b_series, np.int64), per_block))
+        level_parts.append(np.repeat(np.asarray(b_levels, np.int64), per_block))
+        keep = (cells.t >= t0) & (cells.t < t1)  # blocks are read whole and may stick out
+        if not bool(keep.all()):
+            at = np.flatnonzero(keep)
+            series_parts[0], level_parts[0], cells = (
+                series_parts[0][at],
+                level_parts[0][at],
+                cells.take(at),
+            )
+        cell_parts.append(cells)
+    if rows:
+        r_series, r_levels, t, n, s, mn, mx, flags, *blobs = zip(*rows, strict=True)
+        series_parts.append(np.asarray(r_series, np.int64))
+        level_parts.append(np.asarray(r_levels, np.int64))
+        cell_parts.append(
+            cellset_from_columns(t, n, s, mn, mx, flags, blobs[0] if sketches else None)
+        )
+    if not cell_parts:
+        return np.empty(0, np.int64), CellSet.empty()
+    if not blocks:
+        return series_parts[0], cell_parts[0]  # rows alone come back in canonical order
+    ordered_series, _, cells = canonical(
+        np.concatenate(series_parts), np.concatenate(level_parts), CellSet.concat(cell_parts)
+    )
+    return ordered_series, cells

@@ -21,20 +21,19 @@ from typing import Any
 import numpy as np
 
 from heron.monitor.contracts import MetricId, Sample
-from heron.monitor.metrics import model, retention
-from heron.monitor.metrics.db import MetricDB, cell_rows, cellset_from_rows
+from heron.monitor.metrics import compaction, model, retention, sketch
+from heron.monitor.metrics.cell_codec import cell_rows
+from heron.monitor.metrics.db import MetricDB
 from heron.monitor.metrics.index import MetricIndex
 from heron.monitor.metrics.ingest import Delta, SampleBatch, aggregate, unpack_cell_key
 from heron.monitor.metrics.memtable import MemTable
 from heron.monitor.metrics.periods import CellSet, PeriodView
-from heron.monitor.metrics.rollup import roll_up
 from heron.monitor.metrics.series_batch import Read, evaluate, gather
 from heron.monitor.metrics.statistics import Statistic, parse_statistic
 from heron.types import Clock
 
 #: ListMetrics hides metrics without data for this long.
 LIST_VISIBLE_S = 14 * retention.DAY
-_ROLLUP_CHUNK = 50_000
 
 #: One ``series`` query: (metric, start_ms, end_ms, period_s, statistic, unit or None).
 SeriesRequest = tuple[MetricId, int, int, int, str, str | None]
@@ -184,28 +183,12 @@ class MetricStore:
             self._mem.clear()
 
     def compact(self, now_ms: int | None = None) -> None:
-        """Flush, roll expired cells up a level, and drop cells past 455 days."""
+        """Flush, roll expired cells up a level, seal finished hours into blocks, and drop
+        cells past 455 days (``compaction``)."""
         now_s = int(self._clock() if now_ms is None else now_ms / 1000)
         with self._write_lock:
             self._flush_locked()
-            for level in range(len(retention.LEVEL_WIDTH) - 1):
-                cutoff = retention.rollup_cutoff(level, now_s)
-                width = retention.LEVEL_WIDTH[level + 1]
-                while True:
-                    rows = self._db.level_cells(level, cutoff, _ROLLUP_CHUNK)
-                    if not rows:
-                        break
-                    series = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-                    cells = cellset_from_rows([r[1:] for r in rows])
-                    out_series, merged = roll_up(series, cells, width)
-                    out_levels = np.full(len(out_series), level + 1, np.int64)
-                    self._db.rollup(
-                        cell_rows(out_series, out_levels, merged),
-                        level,
-                        [(r[0], r[1]) for r in rows],
-                    )
-            last = len(retention.LEVEL_WIDTH) - 1
-            self._db.expire(last, retention.rollup_cutoff(last, now_s))
+        compaction.compact(self._db, self._write_lock, now_s)
 
     def close(self) -> None:
         """Flush and close the database."""
@@ -256,10 +239,27 @@ class MetricStore:
         Without ``unit`` all units of the metric are merged. Raises ``StatisticError`` (a
         ``ValueError``) for a statistic CloudWatch would not accept.
         """
+        ts, values = self.series_arrays(
+            metric, start_ms=start_ms, end_ms=end_ms, period_s=period_s, statistic=statistic,
+            unit=unit,
+        )  # fmt: skip
+        return ts.tolist(), values.tolist()
+
+    def series_arrays(
+        self,
+        metric: MetricId,
+        *,
+        start_ms: int,
+        end_ms: int,
+        period_s: int,
+        statistic: str,
+        unit: str | None = None,
+    ) -> tuple[sketch.I64, sketch.F64]:
+        """``series`` as numpy arrays, for callers that compute on them (GetMetricData)."""
         stat = parse_statistic(statistic)
         window = self._window(start_ms, end_ms, period_s)
         if window is None:
-            return [], []
+            return np.empty(0, np.int64), np.empty(0, np.float64)
         with self._lock:
             sids = [sid for sid, _ in self._series_ids(metric, unit)]
             # The basic statistics need no sketches: reading them would be half the cost.
@@ -267,7 +267,7 @@ class MetricStore:
         view = PeriodView(cells, window[0], period_s)
         values = view.evaluate(stat)
         ok = ~np.isnan(values)
-        return (view.timestamps_s[ok] * 1000).tolist(), values[ok].tolist()
+        return view.timestamps_s[ok] * 1000, values[ok]
 
     def series_many(self, requests: Sequence[SeriesRequest]) -> list[tuple[list[int], list[float]]]:
         """``series`` for many requests at once, in request order, with identical answers.
