@@ -13,7 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heron.awsapi.errors import combination, constraint, invalid, missing
 from heron.awsapi.metric_fields import (
@@ -28,6 +28,9 @@ from heron.monitor.metrics import model
 from heron.monitor.metrics.retention import datapoint_count
 from heron.monitor.metrics.statistics import StatisticError, is_percentile
 from heron.monitor.metrics.store import MetricStore
+
+if TYPE_CHECKING:
+    from heron.monitor.metrics.metric_data import Points
 from heron.types import Clock
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
@@ -193,15 +196,16 @@ class _CloudWatch:
         result: dict[str, Any] = run(request, self.fetch, int(self._clock() * 1000))
         return result
 
-    def fetch(
-        self, metric_stat: Mapping[str, Any], start_ms: int, end_ms: int
-    ) -> tuple[list[int], list[float]]:
+    def fetch(self, metric_stat: Mapping[str, Any], start_ms: int, end_ms: int) -> Points:
         """Answer one MetricStat from the store: (period-start ms ascending, values)."""
+        from heron.monitor.metrics.metric_data import read_points
+
         metric = metric_stat["Metric"]
         dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))
         stat = str(metric_stat["Stat"])
         try:
-            return self._store.series(
+            return read_points(
+                self._store,
                 MetricId(metric["Namespace"], metric["MetricName"], dims),
                 start_ms=start_ms,
                 end_ms=end_ms,

@@ -904,3 +904,29 @@ class _CountingStore:
 
     def list_metrics(self, *args: Any, **kwargs: Any) -> list[MetricId]:
         raise AssertionError("not used")
+
+
+def test_a_later_page_from_a_cached_snapshot_still_checks_what_the_token_does_not_bind() -> None:
+    cache: ResultCache[Any] = ResultCache()
+    req = request(stat_query("inv", "Invocations"), MaxDatapoints=2)
+    first = get_metric_data(req, STORE.fetch, NOW, cache=cache)
+    later = {**req, "NextToken": first["NextToken"]}
+    with pytest.raises(AwsError, match="MaxDatapoints must be greater than 0"):
+        get_metric_data({**later, "MaxDatapoints": 0}, STORE.fetch, NOW, cache=cache)
+    with pytest.raises(AwsError, match="Timezone"):
+        get_metric_data(
+            {**later, "LabelOptions": {"Timezone": "+25:00"}}, STORE.fetch, NOW, cache=cache
+        )
+    # The queries themselves are bound by the token: changing one is refused, not re-planned.
+    changed = {**later, "MetricDataQueries": [stat_query("inv", "Invocations", "Average")]}
+    with pytest.raises(AwsError) as caught:
+        get_metric_data(changed, STORE.fetch, NOW, cache=cache)
+    assert caught.value.code == "InvalidNextToken"
+    page = get_metric_data(later, STORE.fetch, NOW, cache=cache)
+    assert [r["Values"] for r in page["MetricDataResults"]] == [[20.0, 10.0]]
+
+
+def test_an_integer_beyond_64_bits_is_a_validation_error_not_a_crash() -> None:
+    with pytest.raises(AwsError) as caught:
+        call(request(stat_query("inv", "Invocations", period=2**70)))
+    assert caught.value.status == 400
