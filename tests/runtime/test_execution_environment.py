@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -197,3 +198,14 @@ def test_exit_reasons_are_spelled_like_lambda() -> None:
     assert exit_reason(-9) == "signal: killed"
     assert exit_reason(-11) == "signal: segmentation fault"
     assert exit_reason(1) == "exit status 1"
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="SCHED_BATCH is Linux's")
+async def test_environments_run_as_batch_tasks_so_they_never_preempt_the_gateway(
+    started: Starter,
+) -> None:
+    env = await started("handlers.basic.echo")
+    assert env.pid is not None
+    assert os.sched_getscheduler(env.pid) == os.SCHED_BATCH
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER  # the parent keeps its policy
+    assert (await env.invoke("req-1", {"n": 1})).outcome == "success"
