@@ -53,6 +53,8 @@ class LoadResult:
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     errors: int = 0
+    #: Requests resent on a fresh socket because an idle keep-alive one had been closed.
+    reconnects: int = 0
     skipped: int = 0
     elapsed_s: float = 0.0
 
@@ -125,23 +127,32 @@ async def open_loop(
 
     async def exchange(n: int, due: float) -> None:
         nonlocal open_count
-        if idle:
-            reader, writer = idle.pop()
-        else:
-            open_count += 1
+        # A keep-alive socket the server closed while it sat idle (uvicorn closes them after
+        # 5 s) fails on first reuse; like urllib3 or httpx, retry once on a fresh socket.
+        for reused in (bool(idle), False):
+            if reused:
+                reader, writer = idle.pop()
+            else:
+                open_count += 1
+                try:
+                    reader, writer = await asyncio.open_connection(HOST, port)
+                except OSError:
+                    open_count -= 1
+                    result.errors += 1
+                    return
             try:
-                reader, writer = await asyncio.open_connection(HOST, port)
-            except OSError:
+                writer.write(make(n))
+                status = await asyncio.wait_for(read_response(reader), 10.0)
+                break
+            except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
                 open_count -= 1
+                writer.close()
+                if reused and not isinstance(exc, TimeoutError):
+                    result.reconnects += 1
+                    continue
                 result.errors += 1
                 return
-        try:
-            writer.write(make(n))
-            status = await asyncio.wait_for(read_response(reader), 10.0)
-        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError):
-            result.errors += 1
-            open_count -= 1
-            writer.close()
+        else:
             return
         result.latencies.append(time.perf_counter() - due)
         result.statuses[status] = result.statuses.get(status, 0) + 1

@@ -66,7 +66,8 @@ def main() -> int:
     print(
         f"  sent at {args.rate:.0f}/s for {args.duration:.0f} s: completed {load.completed} "
         f"({achieved:.0f}/s), 2xx {load.ok}, non-2xx {non_2xx} {dict(load.statuses)}, "
-        f"errors {load.errors}, skipped (no free connection) {load.skipped}"
+        f"errors {load.errors}, resent after a stale keep-alive socket {load.reconnects}, "
+        f"skipped (no free connection) {load.skipped}"
     )
     print(
         f"  latency from due time: p50 {p50:.1f} ms  p90 {p90:.1f} ms  p99 {p99:.1f} ms  "
