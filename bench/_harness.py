@@ -93,6 +93,15 @@ class Heron:
                 total += proc.memory_info().rss
         return total
 
+    def total_pss(self) -> int:
+        """Proportional set size summed over the processes, in bytes: shared pages (the Python
+        runtime, libraries) counted once across processes instead of once per process."""
+        total = 0
+        for proc in self.processes():
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_full_info().pss
+        return total
+
 
 @contextlib.contextmanager
 def heron_up(

@@ -33,19 +33,22 @@ def cpu_seconds(procs: list[psutil.Process]) -> dict[int, float]:
     return times
 
 
-def idle_window(heron: h.Heron, window_s: float) -> tuple[float, float, float, int]:
-    """(mean total RSS MiB, max total RSS MiB, CPU % of one core, process count) over the window."""
+def idle_window(heron: h.Heron, window_s: float) -> tuple[float, float, float, int, float]:
+    """(mean total RSS MiB, max total RSS MiB, CPU % of one core, process count, total PSS MiB
+    at the end) over the window."""
     procs = heron.processes()
     before = cpu_seconds(procs)
     rss: list[float] = []
+    pss: list[float] = []
     start = time.monotonic()
     while time.monotonic() - start < window_s:
         rss.append(heron.total_rss() / 2**20)
         time.sleep(1.0)
     elapsed = time.monotonic() - start
+    pss.append(heron.total_pss() / 2**20)
     after = cpu_seconds(procs)
     used = sum(after[pid] - before[pid] for pid in after if pid in before)
-    return sum(rss) / len(rss), max(rss), 100.0 * used / elapsed, len(procs)
+    return sum(rss) / len(rss), max(rss), 100.0 * used / elapsed, len(procs), pss[-1]
 
 
 def use_everything(heron: h.Heron) -> None:
@@ -76,7 +79,7 @@ def main() -> int:
         fresh = idle_window(heron, args.window)
         print(
             f"  fresh: {fresh[3]} processes, RSS mean {fresh[0]:.1f} MiB max {fresh[1]:.1f} MiB, "
-            f"CPU {fresh[2]:.2f} % over {args.window:.0f} s",
+            f"PSS {fresh[4]:.1f} MiB, CPU {fresh[2]:.2f} % over {args.window:.0f} s",
             flush=True,
         )
         use_everything(heron)
@@ -84,7 +87,7 @@ def main() -> int:
         used = idle_window(heron, args.window)
         print(
             f"  after use: {used[3]} processes, RSS mean {used[0]:.1f} MiB max {used[1]:.1f} MiB, "
-            f"CPU {used[2]:.2f} % over {args.window:.0f} s",
+            f"PSS {used[4]:.1f} MiB, CPU {used[2]:.2f} % over {args.window:.0f} s",
             flush=True,
         )
     h.figure(
