@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.emf import EmfExtractor
 from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
@@ -38,6 +40,15 @@ from heron.monitor.logs.store_errors import (
 from heron.monitor.logs.store_filters import MetricFilterStore
 from heron.monitor.logs.store_sql import SCHEMA, GroupInfo, StreamInfo
 from heron.types import Clock, LogEvent
+
+_INSERT_ROW = (
+    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message) VALUES (?,?,?,?,?)"
+)
+#: Events arrive as one JSON array of [timestamp, message] pairs (see ``_insert``).
+_INSERT_EVENTS = (
+    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
+    " SELECT ?, ?, value ->> 0, ?, value ->> 1 FROM json_each(?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,11 +335,14 @@ class LogStore(EventReads, MetricFilterStore):
         for sid, events in per_stream.items():
             if not events:
                 continue
-            self._db.executemany(
-                "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
-                " VALUES (?,?,?,?,?)",
-                [(gid, sid, ts, now, msg) for ts, msg in events],
-            )
+            # One statement for the whole list, decoded by SQLite's json_each: executemany would
+            # release and retake the GIL for every row, and each retake waits on (and delays)
+            # the gateway's event loop in the same process.
+            packed = orjson.dumps(events)
+            if b"\\u0000" in packed:  # SQLite's JSON text stops at NUL: bind those row by row
+                self._db.executemany(_INSERT_ROW, [(gid, sid, ts, now, msg) for ts, msg in events])
+            else:
+                self._db.execute(_INSERT_EVENTS, (gid, sid, now, packed))
             size = sum(len(m) if m.isascii() else len(m.encode()) for _, m in events)
             first = min(ts for ts, _ in events)
             last = max(ts for ts, _ in events)
