@@ -53,7 +53,7 @@ class MonitorSink:
         logs: LogStore,
         metrics: MetricSink,
         *,
-        interval_s: float = 0.05,
+        interval_s: float = 0.2,
         max_buffer: int = 20_000,
     ) -> None:
         self._logs_store = logs

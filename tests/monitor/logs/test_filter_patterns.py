@@ -355,3 +355,20 @@ def test_space_delimited_extracts_every_field(words: list[str]) -> None:
     assert m is not None
     assert m.extracted == {f"${n}": w for n, w in zip(names, words, strict=True)}
     assert compile_pattern("[" + ", ".join([*names, "extra"]) + "]").match(" ".join(words)) is None
+
+
+TOKENS = ["REPORT", "Max", "Memory", "Used:", "Init", "Duration:", "12", "MB", "ERROR", "WARN",
+          '"quoted words"', "[bracketed field]", "x", "123", "12a", "message", "-"]  # fmt: skip
+SPACE_PATTERNS = [p for p, _, _ in EXAMPLES if p.startswith("[")] + [
+    '[report="REPORT", rid_label, request_id, d_label, duration, d_unit, b1, b2, billed, b_unit,'
+    ' m1, m2, memory_size, m_unit, mm1="Max", mm2="Memory", mm3="Used:", max_memory_used,'
+    " mm_unit, ...]"
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(SPACE_PATTERNS), st.lists(st.sampled_from(TOKENS), max_size=22))
+def test_space_match_and_matches_always_agree(pattern: str, words: list[str]) -> None:
+    compiled = compile_pattern(pattern)
+    line = " ".join(words)
+    assert (compiled.match(line) is not None) is compiled.matches(line)

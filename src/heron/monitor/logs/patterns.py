@@ -144,6 +144,11 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
         return match_fields(line) is not None
 
     def match(line: str) -> Match | None:
+        # Metric filters call this on every line: reject most of them (START, END, the
+        # handler's own lines for a REPORT pattern) before splitting them into fields.
+        for literal in required:
+            if literal not in line:
+                return None
         extracted = match_fields(line)
         return None if extracted is None else Match(None, extracted)
 
