@@ -15,6 +15,7 @@ import numpy as np
 from heron.monitor.metrics import retention
 from heron.monitor.metrics.cell_codec import (
     BLOCK_S,
+    CellRow,
     block_rows,
     cell_rows,
     cellset_from_rows,
@@ -102,24 +103,25 @@ def _merge_into_blocks(
     db.delete_cell_range(level, lo, hi)
 
 
+def _one_level_up(series: np.ndarray, cells: CellSet, level: int) -> list[CellRow]:
+    """Rows of ``level + 1`` merging ``cells`` (of ``level``) into that level's wider cells."""
+    out_series, merged = roll_up(series, cells, retention.LEVEL_WIDTH[level + 1])
+    return cell_rows(out_series, np.full(len(out_series), level + 1, np.int64), merged)
+
+
 def _roll_up_rows(db: MetricDB, writer: threading.Lock, level: int, cutoff: int) -> None:
-    width = retention.LEVEL_WIDTH[level + 1]
     while True:
         with writer:
             rows = db.level_cells(level, cutoff, ROW_CHUNK)
             if not rows:
                 return
             series = np.fromiter((r[0] for r in rows), np.int64, len(rows))
-            out_series, merged = roll_up(series, cellset_from_rows([r[1:] for r in rows]), width)
-            out_levels = np.full(len(out_series), level + 1, np.int64)
-            db.rollup(
-                cell_rows(out_series, out_levels, merged), level, [(r[0], r[1]) for r in rows]
-            )
+            up = _one_level_up(series, cellset_from_rows([r[1:] for r in rows]), level)
+            db.rollup(up, level, [(r[0], r[1]) for r in rows])
 
 
 def _roll_up_blocks(db: MetricDB, writer: threading.Lock, level: int, cutoff: int) -> None:
     """Whole blocks of ``level`` that ended by ``cutoff`` become rows one level up."""
-    width = retention.LEVEL_WIDTH[level + 1]
     while True:
         with writer:
             blocks = db.blocks_before(level, cutoff, BLOCK_CHUNK)
@@ -128,9 +130,7 @@ def _roll_up_blocks(db: MetricDB, writer: threading.Lock, level: int, cutoff: in
             sids, starts, cell_blobs, sketch_blobs = zip(*blocks, strict=True)
             per_block, cells = decode_blocks(cell_blobs, sketch_blobs)
             series = np.repeat(np.asarray(sids, np.int64), per_block)
-            out_series, merged = roll_up(series, cells, width)
-            out_levels = np.full(len(out_series), level + 1, np.int64)
-            rows = cell_rows(out_series, out_levels, merged)
+            rows = _one_level_up(series, cells, level)
             keys = list(zip(sids, starts, strict=True))
             with db.transaction():
                 db.delete_blocks(level, keys)
