@@ -52,16 +52,22 @@ class Stream:
         self.thread.start()
 
     def _read(self) -> None:
-        with self.client.stream("GET", "/dashboard/events", timeout=None) as response:
-            event = ""
-            for line in response.iter_lines():
-                if self.stop.is_set():
-                    return
-                if line.startswith("event: "):
-                    event = line[7:]
-                elif line.startswith("data: ") and event == "snapshot":
-                    with self.lock:
-                        self.snapshots.append((time.monotonic(), json.loads(line[6:])))
+        try:
+            with self.client.stream("GET", "/dashboard/events", timeout=None) as response:
+                event = ""
+                for line in response.iter_lines():
+                    if self.stop.is_set():
+                        return
+                    if line.startswith("event: "):
+                        event = line[7:]
+                    elif line.startswith("data: ") and event == "snapshot":
+                        with self.lock:
+                            self.snapshots.append((time.monotonic(), json.loads(line[6:])))
+        except (httpx.HTTPError, OSError):
+            # ``close`` closes the client under a blocked read; only a failure before that is
+            # the stream's own.
+            if not self.stop.is_set():
+                raise
 
     def first_after(
         self, since: float, check: Callable[[dict[str, Any]], bool], timeout: float = 10
@@ -79,6 +85,7 @@ class Stream:
     def close(self) -> None:
         self.stop.set()
         self.client.close()
+        self.thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -198,7 +198,7 @@ class _CloudWatch:
 
     def fetch(self, metric_stat: Mapping[str, Any], start_ms: int, end_ms: int) -> Points:
         """Answer one MetricStat from the store: (period-start ms ascending, values)."""
-        from heron.monitor.metrics.metric_data import read_points
+        from heron.monitor.metrics.store_fetch import read_points
 
         metric = metric_stat["Metric"]
         dims = tuple(sorted((d["Name"], d["Value"]) for d in metric.get("Dimensions") or []))

@@ -43,8 +43,9 @@ from heron.dashboard.ranges import RangeError, Window, resolve_window
 from heron.dashboard.sessions import Session
 from heron.monitor.alarms.store import HistoryQuery
 from heron.monitor.contracts import MetricQueries
-from heron.monitor.metrics.metric_data import run_queries, store_fetch, store_fetch_many
+from heron.monitor.metrics.metric_data import run_queries
 from heron.monitor.metrics.metric_queries import plan_queries
+from heron.monitor.metrics.store_fetch import store_fetch, store_fetch_many
 from heron.monitor.notify import operations
 from heron.monitor.notify.incidents import Incident, IncidentError
 from heron.monitor.notify.pipeline import Context

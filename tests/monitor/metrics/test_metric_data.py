@@ -22,11 +22,10 @@ from heron.monitor.metrics.metric_data import (
     effective_start,
     encode_token,
     get_metric_data,
-    store_fetch,
-    store_fetch_many,
 )
 from heron.monitor.metrics.metric_queries import is_valid_statistic
 from heron.monitor.metrics.result_cache import ResultCache
+from heron.monitor.metrics.store_fetch import store_fetch, store_fetch_many
 
 MIN = 60_000
 MINUTE_BOUNDARY = 1_750_000_020_000

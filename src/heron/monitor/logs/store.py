@@ -38,17 +38,8 @@ from heron.monitor.logs.store_errors import (
     NotFound,
 )
 from heron.monitor.logs.store_filters import MetricFilterStore
-from heron.monitor.logs.store_sql import SCHEMA, GroupInfo, StreamInfo
+from heron.monitor.logs.store_sql import INSERT_EVENTS, INSERT_ROW, SCHEMA, GroupInfo, StreamInfo
 from heron.types import Clock, LogEvent
-
-_INSERT_ROW = (
-    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message) VALUES (?,?,?,?,?)"
-)
-#: Events arrive as one JSON array of [timestamp, message] pairs (see ``_insert``).
-_INSERT_EVENTS = (
-    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
-    " SELECT ?, ?, value ->> 0, ?, value ->> 1 FROM json_each(?)"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,9 +331,9 @@ class LogStore(EventReads, MetricFilterStore):
             # the gateway's event loop in the same process.
             packed = orjson.dumps(events)
             if b"\\u0000" in packed:  # SQLite's JSON text stops at NUL: bind those row by row
-                self._db.executemany(_INSERT_ROW, [(gid, sid, ts, now, msg) for ts, msg in events])
+                self._db.executemany(INSERT_ROW, [(gid, sid, ts, now, msg) for ts, msg in events])
             else:
-                self._db.execute(_INSERT_EVENTS, (gid, sid, now, packed))
+                self._db.execute(INSERT_EVENTS, (gid, sid, now, packed))
             size = sum(len(m) if m.isascii() else len(m.encode()) for _, m in events)
             first = min(ts for ts, _ in events)
             last = max(ts for ts, _ in events)

@@ -44,6 +44,17 @@ CREATE TABLE IF NOT EXISTS metric_filters (
 """
 
 
+#: One event per row (for messages JSON text cannot carry).
+INSERT_ROW = (
+    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message) VALUES (?,?,?,?,?)"
+)
+#: Events arrive as one JSON array of [timestamp, message] pairs (``LogStore._insert``).
+INSERT_EVENTS = (
+    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
+    " SELECT ?, ?, value ->> 0, ?, value ->> 1 FROM json_each(?)"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class GroupInfo:
     """A log group as DescribeLogGroups reports it (times in epoch ms)."""
