@@ -143,14 +143,29 @@ def test_a_datum_is_pushed_to_the_page_within_two_seconds(quiet: Heron, stream: 
 
 def test_an_alarm_state_change_is_pushed_within_two_seconds(quiet: Heron, stream: Stream) -> None:
     cloudwatch = aws_client(quiet, "cloudwatch")
-    cloudwatch.set_alarm_state(AlarmName=ALARM, StateValue="ALARM", StateReason="push latency test")
-    set_at = time.monotonic()
 
     def red(snap: dict[str, Any]) -> bool:
         rows = {r["name"]: r["state"] for r in snap["alarms"]["rows"]}
         return rows.get(ALARM) == "ALARM" and tile(snap, "function:createUser")["level"] == "alarm"
 
-    latency = stream.first_after(set_at, red)
+    for _attempt in range(3):
+        cloudwatch.set_alarm_state(
+            AlarmName=ALARM, StateValue="ALARM", StateReason="push latency test"
+        )
+        set_at = time.monotonic()
+        try:
+            latency = stream.first_after(set_at, red, timeout=5)
+            break
+        except AssertionError:
+            # SetAlarmState lasts until the alarm's next evaluation. When that evaluation fell
+            # in the moment before the next push, no snapshot could show ALARM: set it again.
+            # Anything else (no evaluation put it back) is a real failure.
+            state = cloudwatch.describe_alarms(AlarmNames=[ALARM])["MetricAlarms"]
+            state = state or cloudwatch.describe_alarms(AlarmNames=[ALARM])["CompositeAlarms"]
+            if state[0]["StateValue"] == "ALARM":
+                raise
+    else:
+        raise AssertionError("every SetAlarmState was undone by an evaluation before a push")
     print(f"\npush latency of an alarm state change: {latency * 1000:.0f} ms")
     assert latency <= PUSH_LIMIT_S
 
