@@ -120,15 +120,10 @@ class MetricDB:
     ) -> int:
         """Commit journal rows (and the metrics they introduce) in one transaction; last id."""
         w = self._w
-        w.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             w.executemany("INSERT OR IGNORE INTO metrics (id, key) VALUES (?, ?)", new_metrics)
             w.executemany("INSERT INTO journal (at, delta) VALUES (?, ?)", [(at, b) for b in blobs])
             last = w.execute("SELECT max(id) FROM journal").fetchone()[0]
-            w.execute("COMMIT")
-        except BaseException:
-            w.execute("ROLLBACK")
-            raise
         return int(last)
 
     def stage_merge(
@@ -218,15 +213,9 @@ class MetricDB:
 
     def rollup(self, rows: Sequence[CellRow], level: int, keys: Sequence[tuple[int, int]]) -> None:
         """One transaction: merge rolled-up ``rows`` and delete their source cells."""
-        w = self._w
-        w.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.delete_cells(level, keys)
-            w.executemany(_UPSERT, rows)
-            w.execute("COMMIT")
-        except BaseException:
-            w.execute("ROLLBACK")
-            raise
+            self._w.executemany(_UPSERT, rows)
 
     def expire(self, level: int, before: int) -> int:
         """Drop cells of ``level`` starting before ``before``; how many went."""
@@ -243,10 +232,11 @@ class MetricDB:
         w.execute("BEGIN IMMEDIATE")
         try:
             yield
+            w.execute("COMMIT")
         except BaseException:
-            w.execute("ROLLBACK")
+            if w.in_transaction:  # also when COMMIT itself failed
+                w.execute("ROLLBACK")
             raise
-        w.execute("COMMIT")
 
     def level_cell_range(
         self, level: int, lo: int, hi: int, limit: int | None
