@@ -145,12 +145,3 @@ def canonical(
         return series, levels, cells
     order = np.lexsort((order_key, series))
     return series[order], levels[order], cells.take(order)
-
-
-def within(series: sketch.I64, cells: CellSet, t0: int, t1: int) -> tuple[sketch.I64, CellSet]:
-    """Only the cells starting in [t0, t1) (blocks are read whole and may stick out)."""
-    keep = (cells.t >= t0) & (cells.t < t1)
-    if bool(keep.all()):
-        return series, cells
-    rows = np.flatnonzero(keep)
-    return series[rows], cells.take(rows)
