@@ -137,12 +137,6 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
     required = expr.required
     match_fields = expr.match
 
-    def matches(line: str) -> bool:
-        for literal in required:
-            if literal not in line:
-                return False
-        return match_fields(line) is not None
-
     def match(line: str) -> Match | None:
         # Metric filters call this on every line: reject most of them (START, END, the
         # handler's own lines for a REPORT pattern) before splitting them into fields.
@@ -151,6 +145,9 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
                 return None
         extracted = match_fields(line)
         return None if extracted is None else Match(None, extracted)
+
+    def matches(line: str) -> bool:
+        return match(line) is not None
 
     return FilterPattern(source, "space", matches, match, required, expr.regex_count)
 
