@@ -198,8 +198,15 @@ class Mailbox:
         return "250 Message accepted"
 
 
-def wait_for(what: str, check: Callable[[], Any], timeout_s: float, log: Path) -> Any:
-    """Poll ``check`` until it returns something truthy; fail naming ``what`` otherwise."""
+def wait_for(
+    what: str,
+    check: Callable[[], Any],
+    timeout_s: float,
+    log: Path,
+    detail: Callable[[], str] = lambda: "",
+) -> Any:
+    """Poll ``check`` until it returns something truthy; fail naming ``what`` (and ``detail``,
+    what Heron says about it) otherwise."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = check()
@@ -207,7 +214,7 @@ def wait_for(what: str, check: Callable[[], Any], timeout_s: float, log: Path) -
             return value
         if time.monotonic() > deadline:
             tail = log.read_text()[-3000:] if log.exists() else ""
-            pytest.fail(f"timed out after {timeout_s} s waiting for {what}\n{tail}")
+            pytest.fail(f"timed out after {timeout_s} s waiting for {what}\n{detail()}\n{tail}")
         time.sleep(0.2)
 
 
@@ -365,8 +372,15 @@ def test_errors_page_oncall_and_post_to_slack_latency_waits_for_business_hours_t
         first = hooks.on(f"/pager/{oncall}")[0]
         assert first.headers["x-amz-sns-message-type"] == "SubscriptionConfirmation"
         assert any(c.startswith("200 ") for c in hooks.confirmed), hooks.confirmed
+
         # Nobody acknowledges: after five Heron minutes the next level (carol) is paged.
-        (escalated, *_) = wait_for("the escalation to carol", paged("carol"), 15, log)
+        def escalation_story() -> str:
+            explained = heron_cli(heron, "notify", "explain", "LambdaErrors")
+            return f"confirmations: {hooks.confirmed}\n{explained}"
+
+        (escalated, *_) = wait_for(
+            "the escalation to carol", paged("carol"), 15, log, escalation_story
+        )
         assert "still in ALARM" in escalated.body["Subject"], escalated.body
         assert not paged("bob" if oncall == "alice" else "alice")()
         # Carol acknowledges; without that, paging would start over ten Heron minutes later

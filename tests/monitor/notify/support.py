@@ -7,7 +7,7 @@ import http.server
 import json
 import threading
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -140,15 +140,20 @@ class Receiver(LocalServer):
     """A real HTTP server on an ephemeral port that answers like Slack's webhook (scriptable).
 
     ``script`` holds (status, body, headers) answers used in order; after it runs out every
-    request gets ``200 ok``. Every request is recorded with its headers and JSON body.
+    request gets ``200 ok``. Every request is recorded with its headers and JSON body;
+    ``before_answer`` sees each body before the answer goes out.
     """
 
     def __init__(
-        self, script: list[tuple[int, str, dict[str, str]]] | None = None, delay: float = 0.0
+        self,
+        script: list[tuple[int, str, dict[str, str]]] | None = None,
+        delay: float = 0.0,
+        before_answer: Callable[[Any], None] | None = None,
     ) -> None:
         self.script = list(script or [])
         self.requests: list[tuple[str, dict[str, str], Any]] = []
         self.delay = delay
+        self.before_answer = before_answer
         outer = self
 
         class Handler(QuietHandler):
@@ -166,6 +171,8 @@ class Receiver(LocalServer):
                 )
                 if outer.delay:
                     _time.sleep(outer.delay)
+                if outer.before_answer is not None:
+                    outer.before_answer(body)
                 status, text, headers = outer.script.pop(0) if outer.script else (200, "ok", {})
                 self.send_response(status)
                 for k, v in headers.items():

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -80,5 +82,40 @@ def test_warning_is_normal_and_no_data_low_priority(tmp_path: Path) -> None:
         "[WARNING] HighLatency is in ALARM": ("normal", "normal"),
         "[INFO] QueueDepth has insufficient data": ("low", "low"),
     }
+    receiver.close()
+    h.close()
+
+
+def test_an_endpoint_confirming_before_it_answers_finds_its_token(tmp_path: Path) -> None:
+    # A quick endpoint GETs SubscribeURL while Heron still waits for the POST's answer; the
+    # token must already be known then, or the confirmation is refused and paging stalls.
+    answers: list[int] = []
+    h_ref: list[Harness] = []
+
+    def confirm_at_once(body: Any) -> None:
+        if isinstance(body, dict) and body.get("Type") == "SubscriptionConfirmation":
+            answers.append(asyncio.run(visit(body["SubscribeURL"])))
+
+    async def visit(subscribe_url: str) -> int:
+        app = Starlette(routes=notify_routes(h_ref[0].ctx, h_ref[0].clock))
+        url = urlsplit(subscribe_url)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://heron") as api:
+            return (await api.get(f"{url.path}?{url.query}")).status_code
+
+    receiver = Receiver(before_answer=confirm_at_once)
+    cfg = config(
+        '[notify.channels.ops]\nprotocol = "http"\nurl = "${HOOK}"\n'
+        '[notify.routes.alerts]\nchannels = ["ops"]\n',
+        {"HOOK": receiver.url},
+    )
+    h = Harness(tmp_path, cfg, FakeClock(at("2026-03-06 10:00")))
+    h_ref.append(h)
+    h.publish("LambdaErrors", "ALARM", "OK")
+    h.tick()
+    assert answers == [200]
+    h.tick()
+    kinds = [hdrs["x-amz-sns-message-type"] for _, hdrs, _ in receiver.requests]
+    assert kinds == ["SubscriptionConfirmation", "Notification"]
     receiver.close()
     h.close()

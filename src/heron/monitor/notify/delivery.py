@@ -341,8 +341,10 @@ class Deliverer:
         if token is None or sent is None or now - sent >= CONFIRM_RESEND_S:
             token = uuid.uuid4().hex
             topic_arn = next((a.topic_arn for r in rows for a in r.notice.alerts), "")
-            outcome = sender.confirm(token, topic_arn, now)
+            # The token is stored before it is sent: a quick endpoint GETs the SubscribeURL
+            # while the POST is still being answered, and must find it.
             self.ctx.outbox.confirmation_sent(name, token, now)
+            outcome = sender.confirm(token, topic_arn, now)
             decision = Decision(Verdict.WAIT, Reason.CONFIRMATION_SENT, str(outcome))
             for r in rows:
                 self._note(r, decision, now, r.id)
