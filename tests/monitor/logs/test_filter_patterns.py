@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heron.monitor.logs.pattern_space import split_fields
 from heron.monitor.logs.patterns import PatternError, compile_pattern
 
 CLOUDTRAIL = json.dumps(
@@ -372,3 +374,41 @@ def test_space_match_and_matches_always_agree(pattern: str, words: list[str]) ->
     compiled = compile_pattern(pattern)
     line = " ".join(words)
     assert (compiled.match(line) is not None) is compiled.matches(line)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list('ab "[]\t\n\x1c\u2003\u00a0.')), max_size=40))
+def test_field_splitting_agrees_with_the_field_grammar(line: str) -> None:
+    # split_fields takes str.split when nothing is quoted or bracketed; either way the fields
+    # are what the grammar (brackets, quotes, runs of non-space) says, without the delimiters.
+    reference = [
+        f[1:-1] if len(f) >= 2 and (f[0] + f[-1] in ("[]", '""')) else f
+        for f in re.findall(r'\[[^\]]*\]|"[^"]*"|\S+', line)
+    ]
+    assert split_fields(line) == reference
+
+
+BATCH_PATTERNS = [*SPACE_PATTERNS, '"Task timed out"', '"REPORT" "Init Duration"', "ERROR ?WARN",
+                  '{ $.level = "ERROR" }', '{ $.level = "ERR*" && $.n > 1 }']  # fmt: skip
+LINES = [" ".join(w) for w in (TOKENS[i : i + 4] for i in range(0, len(TOKENS), 2))] + [
+    '{"level": "ERROR", "n": 2}', '{"level": "\\u0045RROR", "n": 5}', '{"level": "INFO"}',
+    "Task timed out after 3.00 seconds", "REPORT Init Duration: 12 ms",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(BATCH_PATTERNS), st.lists(st.sampled_from(LINES), max_size=6))
+def test_a_batch_ruled_out_as_a_whole_holds_no_matching_line(
+    pattern: str, lines: list[str]
+) -> None:
+    compiled = compile_pattern(pattern)
+    if not compiled.may_match_within("\n".join(lines)):
+        assert not any(compiled.matches(line) for line in lines)
+
+
+def test_an_escaped_literal_keeps_a_json_batch_in() -> None:
+    compiled = compile_pattern('{ $.level = "ERROR" }')
+    escaped = '{"level": "\\u0045RROR"}'
+    assert compiled.matches(escaped)
+    assert compiled.may_match_within("\n".join(['{"level": "INFO"}', escaped]))
+    assert not compiled.may_match_within('{"level": "INFO"}\nplain text')

@@ -78,6 +78,9 @@ def test_default_value_for_every_non_matching_event() -> None:
     t = {"metricName": "Errors", "metricNamespace": "App", "metricValue": "1", "defaultValue": 0}
     got = run("ERROR", t, "ok", "ERROR", "ok")
     assert [g[3] for g in got] == [(0.0,), (1.0,), (0.0,)]
+    # A batch in which no line can match still gives every event its default.
+    got = run("ERROR", t, "ok", "fine", "ok")
+    assert [(g[2], g[3]) for g in got] == [(0, (0.0,)), (1000, (0.0,)), (2000, (0.0,))]
 
 
 @pytest.mark.parametrize(

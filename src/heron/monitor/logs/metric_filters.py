@@ -149,11 +149,22 @@ def apply_filters(
     filters: Sequence[MetricFilter], events: Sequence[tuple[int, str]], batch: SampleBatch
 ) -> None:
     """Add the datapoints ``filters`` produce for ``events`` (timestamp ms, message) to batch."""
+    joined: str | None = None
     for f in filters:
         t = f.transformation
         unit = t.unit or "None"
         default = t.default_value
         match, value_of, dimension_of = f.pattern.match, f.value_of, f.dimension_of
+        if f.pattern.required:
+            # Most filters match a rare line (a timeout, a cold start): one substring search
+            # over the whole batch rules them out instead of a call per line.
+            if joined is None:
+                joined = "\n".join([message for _, message in events])
+            if not f.pattern.may_match_within(joined):
+                if default is not None:
+                    for ts, _ in events:
+                        batch.add(t.namespace, t.metric_name, (), unit, 60, ts, default)
+                continue
         for ts, message in events:
             m = match(message)
             if m is None:

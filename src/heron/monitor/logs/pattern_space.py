@@ -47,6 +47,9 @@ class SpaceExpr:
     has_ellipsis: bool
     required: tuple[str, ...]
     regex_count: int
+    #: The ``before`` elements' ``$keys`` and their field tests by position, worked out once.
+    before_keys: tuple[str, ...] = ()
+    before_tests: tuple[tuple[int, FieldTest], ...] = ()
 
     def match(self, line: str) -> dict[str, str] | None:
         """The extracted ``$field`` values if ``line`` matches, else None."""
@@ -57,10 +60,11 @@ class SpaceExpr:
                 return None
         elif n != nb:
             return None
-        out: dict[str, str] = {}
-        for i, element in enumerate(self.before):
-            if not _take(element, fields[i], i, out):
+        for i, test in self.before_tests:
+            if not test(fields[i]):
                 return None
+        # zip stops at the last ``before`` element; the rest are the ellipsis and ``after``.
+        out = dict(zip(self.before_keys, fields, strict=False))
         offset = n - na
         for j, element in enumerate(self.after):
             if not _take(element, fields[offset + j], offset + j, out):
@@ -70,15 +74,23 @@ class SpaceExpr:
         return out
 
 
+def _key(element: Element, index: int) -> str:
+    return f"${element.name}" if element.name else f"${index + 1}"
+
+
 def _take(element: Element, value: str, index: int, out: dict[str, str]) -> bool:
     if element.test is not None and not element.test(value):
         return False
-    out[f"${element.name}" if element.name else f"${index + 1}"] = value
+    out[_key(element, index)] = value
     return True
 
 
 def split_fields(line: str) -> list[str]:
     """Split a log line into fields the way space-delimited patterns see them."""
+    if '"' not in line and "[" not in line:
+        # Nothing is quoted or bracketed: the fields are the runs of non-space, which is what
+        # str.split finds (both use Python's own idea of whitespace), at a fraction of the cost.
+        return line.split()
     fields = _FIELD.findall(line)
     for i, f in enumerate(fields):
         if len(f) >= 2 and ((f[0] == "[" and f[-1] == "]") or (f[0] == '"' and f[-1] == '"')):
@@ -112,7 +124,9 @@ def compile_space(body: str) -> SpaceExpr:
         before, after = tuple(elements[:k]), tuple(elements[k + 1 :])
     else:
         before, after = tuple(elements), ()
-    return SpaceExpr(before, after, bool(ellipses), tuple(required), regex_count)
+    keys = tuple(_key(e, i) for i, e in enumerate(before))
+    tests = tuple((i, e.test) for i, e in enumerate(before) if e.test is not None)
+    return SpaceExpr(before, after, bool(ellipses), tuple(required), regex_count, keys, tests)
 
 
 def _element(tokens: list[Token]) -> tuple[Element, list[str], int]:

@@ -146,6 +146,8 @@ def comparison(op: str, literal: Literal) -> Predicate:
     match = wildcard_matcher(literal.text)
 
     def string_test(v: Any) -> bool:
+        if v.__class__ is str:  # every space-delimited field, most JSON values
+            return match(v) is not negate
         text = scalar_text(v)
         return text is not None and match(text) is not negate
 

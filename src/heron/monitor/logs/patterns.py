@@ -60,6 +60,15 @@ class FilterPattern:
         """Metric-filter dimensions need named fields: only JSON and space-delimited patterns."""
         return self.kind != "terms"
 
+    def may_match_within(self, text: str) -> bool:
+        """False only when no line inside ``text`` (lines joined) can match: a required literal
+        occurs nowhere in it. JSON may spell any character as an escape, so for JSON patterns
+        text with a backslash always may."""
+        for literal in self.required:
+            if literal not in text:
+                return self.kind == "json" and "\\" in text
+        return True
+
     def select(self, lines: Iterable[str]) -> list[int]:
         """Indexes of the matching lines (the bulk path used by scans and benchmarks)."""
         matches = self.matches

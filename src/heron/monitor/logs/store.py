@@ -263,16 +263,18 @@ class LogStore(EventReads, MetricFilterStore):
         rules: the platform's own logs are always current).
         """
         by_group: dict[str, dict[str, list[tuple[int, str]]]] = {}
+        last_key: tuple[str, str] | None = None
+        into: list[tuple[int, str]] = []
         for e in events:
-            if (
-                not isinstance(e.message, str)
-                or not isinstance(e.timestamp_ms, int)
-                or not e.message
-            ):
+            message, ts = e.message, e.timestamp_ms
+            if not isinstance(message, str) or not isinstance(ts, int) or not message:
                 continue
-            by_group.setdefault(e.group, {}).setdefault(e.stream, []).append(
-                (e.timestamp_ms, e.message)
-            )
+            # A batch holds runs of one stream (an invocation's lines): look the list up once
+            # per run, not once per event.
+            if (e.group, e.stream) != last_key:
+                last_key = (e.group, e.stream)
+                into = by_group.setdefault(e.group, {}).setdefault(e.stream, [])
+            into.append((ts, message))
         stored = 0
         with self._lock:
             now = self.now_ms()
@@ -334,9 +336,10 @@ class LogStore(EventReads, MetricFilterStore):
                 self._db.executemany(INSERT_ROW, [(gid, sid, ts, now, msg) for ts, msg in events])
             else:
                 self._db.execute(INSERT_EVENTS, (gid, sid, now, packed))
-            size = sum(len(m) if m.isascii() else len(m.encode()) for _, m in events)
-            first = min(ts for ts, _ in events)
-            last = max(ts for ts, _ in events)
+            stamps, messages = zip(*events, strict=True)
+            text = "".join(messages)  # one C-level pass for the byte size, not one per event
+            size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+            first, last = min(stamps), max(stamps)
             self._db.execute(
                 "UPDATE log_streams SET stored_bytes=stored_bytes+?, last_ingestion_ms=?,"
                 " first_event_ms=min(coalesce(first_event_ms, ?), ?),"
