@@ -162,6 +162,44 @@ def test_http_subscription_is_pending_until_the_subscribe_url_is_fetched(
     assert len(hook.requests) == 2
 
 
+def test_confirmation_is_retried_only_after_a_failure_and_48_hours_unconfirmed_deletes(
+    live: Live,
+) -> None:
+    hook = Receiver(script=[(500, "busy", {})])  # the first confirmation fails
+    try:
+        topic = live.sns.create_topic(Name="alerts")["TopicArn"]
+        live.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url)
+        start = time.time()
+
+        def confirmations() -> int:
+            return sum(
+                h["x-amz-sns-message-type"] == "SubscriptionConfirmation"
+                for _, h, _ in hook.requests
+            )
+
+        live.monitor.notifier.tick(start)
+        live.monitor.notifier.tick(start + 100)
+        assert confirmations() == 1  # failed; retried after CONFIRM_RETRY_S, not at once
+        live.monitor.notifier.tick(start + 301)
+        assert confirmations() == 2  # accepted (200) this time
+        live.monitor.notifier.tick(start + 3600)
+        assert confirmations() == 2  # an accepted confirmation is not sent again
+        # Subscribing again while pending asks again, under the same subscription.
+        live.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url)
+        live.monitor.notifier.tick(start + 3601)
+        assert confirmations() == 3
+        (listed,) = live.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert listed["SubscriptionArn"] == "PendingConfirmation"
+        # Never confirmed: gone 48 hours after it was made, as on SNS.
+        live.monitor.notifier.tick(start + 47 * 3600)
+        assert len(live.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]) == 1
+        live.monitor.notifier.tick(start + 48 * 3600 + 1)
+        assert live.sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+        assert confirmations() == 3
+    finally:
+        hook.close()
+
+
 def test_confirm_subscription_raw_delivery_and_unsubscribe(live: Live, hook: Any) -> None:
     topic = live.sns.create_topic(Name="ops")["TopicArn"]  # no business-hours window
     arn = live.sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=hook.url,

@@ -63,6 +63,7 @@ class Reason(StrEnum):
     REPLAYED = "replayed from the dead-letter queue"
     UNCONFIRMED = "waiting for subscription confirmation"
     CONFIRMATION_SENT = "subscription confirmation sent"
+    CONFIRMATION_EXPIRED = "unconfirmed for 48 hours: subscription deleted"
     ESCALATED = "not acknowledged: escalated"
     REPEATED = "not acknowledged after the last level: repeating from the first"
     ACKNOWLEDGED = "acknowledged"

@@ -19,7 +19,7 @@ from dataclasses import replace
 
 import httpx
 
-from heron.monitor.notify.channels import Sender
+from heron.monitor.notify.channels import Outcome, Sender
 from heron.monitor.notify.channels.email import EmailSender
 from heron.monitor.notify.channels.inbox import Inbox
 from heron.monitor.notify.channels.keepalive import Endpoints
@@ -40,8 +40,10 @@ SUB_PREFIX = "sub:"
 DELIVERED_PROTOCOLS = ("http", "https", "email", "email-json", "slack")
 #: The protocol that pages a schedule's on-call person (resolved when an alert is routed).
 ONCALL_PROTOCOL = "oncall"
-#: How long an unanswered SubscriptionConfirmation waits before it is sent again.
-CONFIRM_RESEND_S = 300.0
+#: How long after a failed SubscriptionConfirmation (no 2xx) it is sent again.
+CONFIRM_RETRY_S = 300.0
+#: SNS deletes a subscription still unconfirmed 48 hours after it was made.
+UNCONFIRMED_TTL_S = 48 * 3600.0
 
 
 class Subscribers:
@@ -136,18 +138,27 @@ class ApiSubscriptions:
         return channel, EmailSender(channel, self._links, json_body=envelope)
 
     def send_confirmations(self, ledger: Ledger, now: float) -> int:
-        """Send SubscriptionConfirmation to pending http/https subscriptions that are due."""
+        """Send SubscriptionConfirmation to pending http/https subscriptions that are due, and
+        delete those left unconfirmed for 48 hours, as SNS does; how many were sent.
+
+        Like SNS, a confirmation the endpoint accepted (2xx) is not sent again; Subscribe with
+        the same endpoint asks again. One that failed is retried every ``CONFIRM_RETRY_S``.
+        """
+        for sub in self.topics.expire_unconfirmed(now, UNCONFIRMED_TTL_S):
+            decision = Decision(Verdict.DROP, Reason.CONFIRMATION_EXPIRED)
+            ledger.note(sub.arn, "(subscription)", "subscribe", decision, now,
+                        channel=SUB_PREFIX + sub.arn)  # fmt: skip
         sent = 0
-        for sub in self.topics.confirmations_due(now, CONFIRM_RESEND_S):
+        for sub in self.topics.confirmations_due(now, CONFIRM_RETRY_S):
             outcome = self._confirm(sub, now)
-            self.topics.confirmation_sent(sub.arn, now)
+            self.topics.confirmation_sent(sub.arn, now, delivered=outcome.ok)
             decision = Decision(Verdict.WAIT, Reason.CONFIRMATION_SENT, str(outcome))
             ledger.note(sub.arn, "(subscription)", "subscribe", decision, now,
                         channel=SUB_PREFIX + sub.arn)  # fmt: skip
             sent += 1
         return sent
 
-    def _confirm(self, sub: Subscription, now: float) -> object:
+    def _confirm(self, sub: Subscription, now: float) -> Outcome:
         channel = Channel(SUB_PREFIX + sub.arn, sub.protocol,
                           url=Secret(sub.endpoint, "subscription"), confirm=False)  # fmt: skip
         sender = WebhookSender(channel, self._client, self.config.public_url, sub_arn=sub.arn)

@@ -108,7 +108,8 @@ class TopicStore:
         self._db.executescript(_SCHEMA)
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(subscriptions)")}
         for column, kind in (("pending", "INTEGER NOT NULL DEFAULT 0"), ("token", "TEXT"),
-                             ("confirm_sent", "REAL")):  # fmt: skip
+                             ("confirm_sent", "REAL"),
+                             ("confirm_delivered", "INTEGER NOT NULL DEFAULT 0")):  # fmt: skip
             if column not in columns:  # databases made before the confirmation handshake
                 self._db.execute(f"ALTER TABLE subscriptions ADD COLUMN {column} {kind}")
         self._listeners: list[Callable[[], None]] = []
@@ -220,17 +221,33 @@ class TopicStore:
                 (topic_arn, protocol, endpoint),
             ).fetchone()
             if row is not None:
-                return str(row[0])
-            arn = f"{topic_arn}:{uuid.uuid4()}"
-            self._db.execute(
-                "INSERT INTO subscriptions (arn, topic_arn, protocol, endpoint, attributes,"
-                " created, pending, token) VALUES (?,?,?,?,?,?,?,?)",
-                (arn, topic_arn, protocol, endpoint, json.dumps(dict(attributes or {})),
-                 self._clock(), int(pending), uuid.uuid4().hex * 2 if pending else None),
-            )  # fmt: skip
-        if pending:
+                # Subscribing again while confirmation is pending asks the endpoint again, as
+                # SNS does (the way to re-send a lost SubscriptionConfirmation).
+                again = self._db.execute(
+                    "UPDATE subscriptions SET confirm_sent=NULL, confirm_delivered=0"
+                    " WHERE arn=? AND pending=1",
+                    (row[0],),
+                ).rowcount
+                arn = str(row[0])
+            else:
+                again = 0
+                arn = self._insert_subscription(topic_arn, protocol, endpoint, attributes)
+        if pending and (again or row is None):
             for listener in self._listeners:  # the notifier sends the confirmation at once
                 listener()
+        return arn
+
+    def _insert_subscription(
+        self, topic_arn: str, protocol: str, endpoint: str, attributes: Mapping[str, str] | None
+    ) -> str:
+        pending = protocol in CONFIRMED_BY_HANDSHAKE
+        arn = f"{topic_arn}:{uuid.uuid4()}"
+        self._db.execute(
+            "INSERT INTO subscriptions (arn, topic_arn, protocol, endpoint, attributes,"
+            " created, pending, token) VALUES (?,?,?,?,?,?,?,?)",
+            (arn, topic_arn, protocol, endpoint, json.dumps(dict(attributes or {})),
+             self._clock(), int(pending), uuid.uuid4().hex * 2 if pending else None),
+        )  # fmt: skip
         return arn
 
     def _select_subs(self, where: str, args: tuple[Any, ...]) -> list[Subscription]:
@@ -287,16 +304,29 @@ class TopicStore:
                 "UPDATE subscriptions SET attributes=? WHERE arn=?", (json.dumps(merged), arn)
             )
 
-    def confirmations_due(self, now: float, resend_s: float) -> list[Subscription]:
-        """Pending subscriptions whose confirmation was never sent or is due to be re-sent."""
+    def confirmations_due(self, now: float, retry_s: float) -> list[Subscription]:
+        """Pending subscriptions whose confirmation was never sent, or whose last attempt
+        failed at least ``retry_s`` ago (one the endpoint accepted is not sent again)."""
         return self._select_subs(
-            "WHERE pending=1 AND (confirm_sent IS NULL OR confirm_sent<=?)", (now - resend_s,)
+            "WHERE pending=1 AND confirm_delivered=0 AND (confirm_sent IS NULL OR confirm_sent<=?)",
+            (now - retry_s,),
         )
 
-    def confirmation_sent(self, arn: str, now: float) -> None:
-        """Remember when the SubscriptionConfirmation was sent."""
+    def confirmation_sent(self, arn: str, now: float, *, delivered: bool) -> None:
+        """Remember when the SubscriptionConfirmation was sent and whether the endpoint took it."""
         with self._lock:
-            self._db.execute("UPDATE subscriptions SET confirm_sent=? WHERE arn=?", (now, arn))
+            self._db.execute(
+                "UPDATE subscriptions SET confirm_sent=?, confirm_delivered=? WHERE arn=?",
+                (now, int(delivered), arn),
+            )
+
+    def expire_unconfirmed(self, now: float, max_age_s: float) -> list[Subscription]:
+        """Delete subscriptions still pending ``max_age_s`` after they were made; those deleted."""
+        cutoff = (now - max_age_s,)
+        expired = self._select_subs("WHERE pending=1 AND created<=?", cutoff)
+        with self._lock:
+            self._db.execute("DELETE FROM subscriptions WHERE pending=1 AND created<=?", cutoff)
+        return expired
 
     # -- publishing ------------------------------------------------------------------------
 
