@@ -28,7 +28,7 @@ from heron.cli_notify_context import (
     parse_time,
     print_json,
 )
-from heron.cli_notify_subs import add_subscription_commands
+from heron.cli_notify_subs import add_subscription_commands, open_topics
 from heron.cli_oncall import add_oncall_commands
 from heron.errors import ConfigError
 from heron.monitor.notify.channels.inbox import Inbox
@@ -141,8 +141,13 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     now = parse_time(args.at, args.tz, instance_now(args))
     topic = args.topic
     with tempfile.TemporaryDirectory() as tmp:
-        ctx = open_context(config, Path(tmp) / "simulate.db")
         live = notify_context(args, need=False)
+        # The live SNS API subscriptions are destinations too; their deliveries stay in the
+        # scratch outbox like every other.
+        topics = open_topics(args) if live is not None else None
+        ctx = open_context(config, Path(tmp) / "simulate.db", topics=topics)
+        if ctx.subscribers is not None:
+            ctx.subscribers.refresh()
         if live is not None:  # the real silences and maintenance windows apply here too
             for s in live.silences.current(now):
                 ctx.silences.add(
@@ -150,8 +155,11 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 )
             for name, spec, by in live.db.all("SELECT name, spec, created_by FROM nt_maintenance"):
                 MaintenanceStore(ctx.db).add(name, orjson.loads(spec), by, now)
+        topic_arn = (
+            topics.topic_arn(topic) if topics else f"arn:aws:sns:us-east-1:000000000000:{topic}"
+        )
         alert = Alert(
-            id="simulated", topic=topic, topic_arn=f"arn:aws:sns:us-east-1:000000000000:{topic}",
+            id="simulated", topic=topic, topic_arn=topic_arn,
             alarm=args.alarm, state=args.state, old_state="OK" if args.state == "ALARM" else "ALARM",
             severity=TOPIC_SEVERITY.get(topic, Severity.INFO), reason="simulated", at=now,
         )  # fmt: skip
@@ -185,6 +193,10 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
                 ctx.incidents.escalate_to(incident.id, at, step.level, step.loop, step.next_at)
                 incident = ctx.incidents.get(incident.id)
         ctx.db.close()
+        if topics is not None:
+            topics.close()
+        if live is not None:
+            live.db.close()
     return 0
 
 

@@ -36,9 +36,9 @@ BAD_INPUT = 2
 MISSING = 1
 
 
-def _open(args: argparse.Namespace) -> tuple[TopicStore, dict[str, Any]]:
-    """The data directory's topic store and SNS operations bound to it (region and account
-    from the settings, as ``heron up`` uses them; on-call schedules from heron.toml)."""
+def open_topics(args: argparse.Namespace) -> TopicStore:
+    """The data directory's topic store, in the region and account ``heron up`` uses (from the
+    settings)."""
     from heron.settings import load_settings
 
     path = data_dir(args)
@@ -48,11 +48,18 @@ def _open(args: argparse.Namespace) -> tuple[TopicStore, dict[str, Any]]:
         Path(config_path) if config_path else None, overrides={"data_dir": args.data_dir}
     )
     region, account = str(settings["region"]), str(settings["account_id"])
-    topics = TopicStore(path / "notify.db", region=region, account_id=account,
-                        clock=instance_now(args))  # fmt: skip
+    return TopicStore(path / "notify.db", region=region, account_id=account,
+                      clock=instance_now(args))  # fmt: skip
+
+
+def _open(args: argparse.Namespace) -> tuple[TopicStore, dict[str, Any]]:
+    """The data directory's topic store and SNS operations bound to it (on-call schedules
+    from heron.toml)."""
+    topics = open_topics(args)
     ops = sns_operations(
-        topics, region=region, account_id=account, schedules=tuple(notify_config(args).schedules)
-    )
+        topics, region=topics.region, account_id=topics.account_id,
+        schedules=tuple(notify_config(args).schedules),
+    )  # fmt: skip
     return topics, ops
 
 

@@ -103,3 +103,18 @@ def test_dlq_list_and_silences(project: Path, capsys: pytest.CaptureFixture[str]
     assert main(["notify", "silence", "list"]) == 0
     assert "Lambda*" in capsys.readouterr().out
     assert main(["notify", "silence", "add", "x", "--minutes", "0"]) == 2
+
+
+def test_simulate_includes_the_api_subscriptions(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["notify", "subscribe", "alerts", "email", "ops@example.com"]) == 0
+    capsys.readouterr()
+    argv = ["notify", "simulate", "--alarm", "Throttles", "--topic", "alerts",
+            "--at", "2026-03-06T12:00"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "-> sub:arn:aws:sns:" in out and ":alerts:" in out, out
+    assert "-> oncall" in out or "(alice)" in out or "(bob)" in out, out
+    assert main(["notify", "inbox"]) == 0
+    assert "Throttles" not in capsys.readouterr().out  # still sends nothing
