@@ -36,7 +36,11 @@ def test_history_shows_trend_capacity_cost_and_advice(demo: Heron, driver: Any) 
     wait_for(lambda: "/dashboard/login" in driver.current_url, what="the sign-in redirect")
     fill_sign_in(driver, demo.data_dir)
     driver.find_element(By.ID, "sign-in").click()
-    driver.get(demo.monitor_url + "/dashboard/history")
+    # Navigating before the sign-in POST has answered would abort it (no session cookie, back
+    # to the sign-in page): wait for its redirect first.
+    wait_for(lambda: "/dashboard/login" not in driver.current_url, timeout=20, what="the sign-in")
+    if "/dashboard/history" not in driver.current_url:
+        driver.get(demo.monitor_url + "/dashboard/history")
     wait_for(
         lambda: driver.execute_script("return document.body.dataset.loaded") == "1",
         timeout=20,
