@@ -1,4 +1,4 @@
-"""Events go into SQLite as one JSON array per stream; every message comes back exactly."""
+"""Events go into SQLite as one UTF-8 blob per stream; every message comes back exactly."""
 
 from __future__ import annotations
 
@@ -44,3 +44,14 @@ def test_ingested_events_read_back_exactly_in_order(
             info = store.streams("g", prefix=f"s{stream}")[0]
             assert info.stored_bytes == sum(len(m.encode()) for _, m in expected)
         store.close()
+
+
+def test_nul_non_ascii_and_a_lone_surrogate_in_one_batch(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    texts = ["a\x00b", "héron ✓ 𝄞", '{"q": "\\"quoted\\""}', "lone \ud800 surrogate", "plain"]
+    assert store.ingest([LogEvent("g", "s", NOW + i, t) for i, t in enumerate(texts)]) == 5
+    got = [e.message for e in store.get_events("g", "s", start_from_head=True).events]
+    # Every message exactly, except that a lone surrogate (not storable as UTF-8) becomes "?".
+    assert got == [*texts[:3], "lone ? surrogate", "plain"]
+    assert store.streams("g")[0].stored_bytes == sum(len(t.encode()) for t in got)
+    store.close()

@@ -44,14 +44,12 @@ CREATE TABLE IF NOT EXISTS metric_filters (
 """
 
 
-#: One event per row (for messages JSON text cannot carry).
-INSERT_ROW = (
-    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message) VALUES (?,?,?,?,?)"
-)
-#: Events arrive as one JSON array of [timestamp, message] pairs (``LogStore._insert``).
-INSERT_EVENTS = (
+#: A stream's events in one statement: ``?4`` is a JSON array of [timestamp, start, length]
+#: (byte offsets from 1) into ``?5``, the messages' UTF-8 bytes one after another.
+INSERT_SLICES = (
     "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
-    " SELECT ?, ?, value ->> 0, ?, value ->> 1 FROM json_each(?)"
+    " SELECT ?1, ?2, value ->> 0, ?3, CAST(substr(?5, value ->> 1, value ->> 2) AS TEXT)"
+    " FROM json_each(?4)"
 )
 
 
