@@ -29,6 +29,7 @@ def _settings(args: argparse.Namespace, **overrides: Any) -> ResolvedSettings:
 
 
 def _cmd_up(args: argparse.Namespace) -> int:
+    from heron.gateway.gc_freeze import use_server_thresholds
     from heron.up import run_up
 
     settings = _settings(
@@ -40,6 +41,7 @@ def _cmd_up(args: argparse.Namespace) -> int:
         tables_backend=args.tables,
         dynamodb_endpoint=args.dynamodb_endpoint,
     )
+    use_server_thresholds()  # this process is the server from here on
     with contextlib.suppress(KeyboardInterrupt):
         run_event_loop(run_up(settings, demo=args.demo))
     return 0

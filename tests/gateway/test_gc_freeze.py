@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from heron.gateway.gc_freeze import MIN_CONNECTIONS, GcFreezer, gc_action
+from heron.gateway.gc_freeze import (
+    MIN_CONNECTIONS,
+    SERVER_THRESHOLDS,
+    GcFreezer,
+    gc_action,
+    use_server_thresholds,
+)
 
 
 @pytest.mark.parametrize(
@@ -94,3 +100,13 @@ async def test_the_gateway_tick_freezes_for_its_open_sockets() -> None:
     finally:
         gateway.gc.release()
         gc.unfreeze()
+
+
+def test_server_thresholds_make_young_collections_rarer_and_give_the_old_ones_back() -> None:
+    original = gc.get_threshold()
+    try:
+        assert use_server_thresholds() == original
+        assert gc.get_threshold() == SERVER_THRESHOLDS
+        assert SERVER_THRESHOLDS[0] > original[0]
+    finally:
+        gc.set_threshold(*original)
