@@ -10,7 +10,6 @@ recipient; a 410 deletes *that* socket's record (never the sender's).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import Any
 
@@ -78,6 +77,8 @@ def _has_surrogates(text: str) -> bool:
 
 def _fingerprint(to: str, text: str) -> str:
     """What a retry must repeat exactly; a different payload under the same id is refused."""
+    import hashlib  # here, not at the top: getMessages never needs OpenSSL (see functions.auth)
+
     return hashlib.sha256(json.dumps([to, text]).encode("utf-8")).hexdigest()
 
 
