@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from heron.awsapi.cloudwatch_ops import cloudwatch_operations
 from heron.awsapi.errors import AwsError
@@ -271,3 +274,54 @@ def test_get_metric_data_uses_the_injected_planner(store: MetricStore) -> None:
     with pytest.raises(AwsError) as err:
         ops["GetMetricData"]({"MetricDataQueries": [bad], "StartTime": NOW - 600, "EndTime": NOW})
     assert err.value.query_code == "InvalidParameterValue"
+
+
+def test_a_remembered_identity_behaves_as_a_validated_one(ops: Ops, store: MetricStore) -> None:
+    # The writer remembers identities it validated; repeats must store to the same series, in
+    # any dimension order, and an invalid identity must fail every time, not only the first.
+    dims = [{"Name": "Stage", "Value": "prod"}, {"Name": "Fn", "Value": "a"}]
+    for _ in range(3):
+        put(ops, datum(Value=1.0, Dimensions=dims), datum(Value=2.0, Dimensions=dims[::-1]))
+    listed = ops["ListMetrics"]({"Namespace": "App"})["Metrics"]
+    assert [sorted((d["Name"], d["Value"]) for d in m["Dimensions"]) for m in listed] == [
+        [("Fn", "a"), ("Stage", "prod")]
+    ]
+    got = ops["GetMetricStatistics"](stats_request(Dimensions=dims))
+    assert sum(p["Sum"] for p in got["Datapoints"]) == 9.0
+    twice = [{"Name": "Fn", "Value": "a"}, {"Name": "Fn", "Value": "b"}]
+    for _ in range(2):
+        with pytest.raises(AwsError) as err:
+            put(ops, datum(Value=1.0, Dimensions=twice))
+        assert err.value.query_code == "InvalidParameterValue"
+    # A remembered identity with a member the fast path does not take goes the full way.
+    put(ops, datum(Value=4.0, Dimensions=dims, StorageResolution=1))
+    got = ops["GetMetricStatistics"](stats_request(Dimensions=dims))
+    assert sum(p["Sum"] for p in got["Datapoints"]) == 13.0
+
+
+_names = st.sampled_from(["Fn", "Stage", ":aws", "", "é", "x" * 256])
+_values = st.sampled_from(["a", "", "b" * 1025, "prod", 7])
+_dims = st.lists(st.fixed_dictionaries({"Name": _names, "Value": _values}), max_size=4)
+
+
+def _outcome(ops: Ops, dims: list[dict[str, Any]]) -> str:
+    try:
+        put(ops, datum(Value=1.0, Dimensions=dims))
+    except AwsError as exc:
+        return f"{exc.query_code}: {exc.message}"
+    return "ok"
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(dims=_dims)
+def test_a_repeated_identity_gets_the_answer_a_fresh_writer_gives(
+    tmp_path: Path, dims: list[dict[str, Any]]
+) -> None:
+    with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
+        store = MetricStore(scratch, clock=lambda: NOW)
+        fresh = cloudwatch_operations(store, clock=lambda: NOW)
+        first = _outcome(fresh, dims)
+        assert _outcome(fresh, dims) == first  # the second time, from the memo if valid
+        store.close()
