@@ -21,8 +21,9 @@ from heron.types import Clock
 #: How far in the past / future a datum's Timestamp may lie (two weeks, two hours).
 _PAST_MS = 14 * 86400 * 1000
 _FUTURE_MS = 2 * 3600 * 1000
-#: Most metric identities remembered as valid; past it the memo starts over.
-_MEMO_SIZE = 100_000
+#: Most metric identities remembered as valid (about 0.8 KB each with their strings: at most
+#: ~16 MiB); past it the memo starts over.
+_MEMO_SIZE = 20_000
 
 #: (namespace, metric name, (dimension name, value) pairs as sent): a metric identity.
 Identity = tuple[Any, ...]
