@@ -293,6 +293,12 @@ def test_a_remembered_identity_behaves_as_a_validated_one(ops: Ops, store: Metri
         with pytest.raises(AwsError) as err:
             put(ops, datum(Value=1.0, Dimensions=twice))
         assert err.value.query_code == "InvalidParameterValue"
+    # An identity too long to remember is validated every time, and stored all the same.
+    long_dims = [{"Name": "Fn", "Value": "v" * 1000}]
+    for _ in range(2):
+        put(ops, datum(Value=1.0, Dimensions=long_dims))
+    got = ops["GetMetricStatistics"](stats_request(Dimensions=long_dims))
+    assert sum(p["Sum"] for p in got["Datapoints"]) == 2.0
     # A remembered identity with a member the fast path does not take goes the full way.
     put(ops, datum(Value=4.0, Dimensions=dims, StorageResolution=1))
     got = ops["GetMetricStatistics"](stats_request(Dimensions=dims))

@@ -21,9 +21,11 @@ from heron.types import Clock
 #: How far in the past / future a datum's Timestamp may lie (two weeks, two hours).
 _PAST_MS = 14 * 86400 * 1000
 _FUTURE_MS = 2 * 3600 * 1000
-#: Most metric identities remembered as valid (about 0.8 KB each with their strings: at most
-#: ~16 MiB); past it the memo starts over.
+#: Most metric identities remembered as valid; past it the memo starts over. Only identities
+#: of at most ``_MEMO_CHARS`` characters are remembered (any series still works, a longer one
+#: is validated each time), so the memo stays under ~30 MiB.
 _MEMO_SIZE = 20_000
+_MEMO_CHARS = 512
 
 #: (namespace, metric name, (dimension name, value) pairs as sent): a metric identity.
 Identity = tuple[Any, ...]
@@ -128,9 +130,10 @@ class MetricWriter:
         # The key's separators are the only \0 / \1 it may hold: none came from the strings.
         if key.count("\x00") != 1 + len(pairs) or key.count("\x01") != len(pairs):
             return None
-        if len(self._valid) >= _MEMO_SIZE:
-            self._valid.clear()
-        self._valid[identity] = key
+        if len(key) <= _MEMO_CHARS:
+            if len(self._valid) >= _MEMO_SIZE:
+                self._valid.clear()
+            self._valid[identity] = key
         return key
 
     def _datum(

@@ -55,3 +55,16 @@ def test_nul_non_ascii_and_a_lone_surrogate_in_one_batch(tmp_path: Path) -> None
     assert got == [*texts[:3], "lone ? surrogate", "plain"]
     assert store.streams("g")[0].stored_bytes == sum(len(t.encode()) for t in got)
     store.close()
+
+
+def test_empty_messages_store_as_empty_strings(tmp_path: Path) -> None:
+    # The API and the sink refuse empty messages before this point; the store itself must
+    # still keep one as "" (SQLite's substr of an empty blob is NULL).
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    store.create_group("g")
+    store.create_stream("g", "s")
+    store.put_events("g", "s", [(NOW, "")])
+    store.put_events("g", "s", [(NOW + 1, ""), (NOW + 2, "x")])
+    got = [e.message for e in store.get_events("g", "s", start_from_head=True).events]
+    assert got == ["", "", "x"]
+    store.close()

@@ -110,3 +110,26 @@ def test_publishing_while_the_notifier_works_is_never_held_up(tmp_path: Path) ->
     assert worst[0] < 1.0
     assert len(h.ctx.db.all("SELECT 1 FROM nt_processed")) == 300
     h.close()
+
+
+def test_an_unconfirmed_subscription_expires_48_hours_after_it_was_last_asked_for(
+    tmp_path: Path,
+) -> None:
+    now = [1_000.0]
+    store = TopicStore(tmp_path / "notify.db", clock=lambda: now[0])
+    topic = store.topic_arn("alerts")
+    arn = store.subscribe(topic, "https", "https://hooks.example.com/a")
+    day = 86_400.0
+    assert store.expire_unconfirmed(1_000 + 2 * day - 1, 2 * day) == []
+    now[0] = 1_000 + 47 * 3600  # Subscribe again: asks again, and the 48 hours start over
+    assert store.subscribe(topic, "https", "https://hooks.example.com/a") == arn
+    assert store.expire_unconfirmed(1_000 + 2 * day + 1, 2 * day) == []
+    (gone,) = store.expire_unconfirmed(now[0] + 2 * day, 2 * day)
+    assert gone.arn == arn and store.subscription(arn) is None
+    # A confirmed one never expires.
+    other = store.subscribe(topic, "https", "https://hooks.example.com/b")
+    pending = store.subscription(other)
+    assert pending is not None
+    assert store.confirm_subscription(topic, pending.token) == other
+    assert store.expire_unconfirmed(now[0] + 10 * day, 2 * day) == []
+    store.close()

@@ -45,10 +45,12 @@ CREATE TABLE IF NOT EXISTS metric_filters (
 
 
 #: A stream's events in one statement: ``?4`` is a JSON array of [timestamp, start, length]
-#: (byte offsets from 1) into ``?5``, the messages' UTF-8 bytes one after another.
+#: (byte offsets from 1) into ``?5``, the messages' UTF-8 bytes one after another. (substr of
+#: an empty blob is NULL, hence the coalesce: an empty message stays an empty string.)
 INSERT_SLICES = (
     "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
-    " SELECT ?1, ?2, value ->> 0, ?3, CAST(substr(?5, value ->> 1, value ->> 2) AS TEXT)"
+    " SELECT ?1, ?2, value ->> 0, ?3,"
+    " coalesce(CAST(substr(?5, value ->> 1, value ->> 2) AS TEXT), '')"
     " FROM json_each(?4)"
 )
 

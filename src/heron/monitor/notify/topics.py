@@ -109,7 +109,8 @@ class TopicStore:
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(subscriptions)")}
         for column, kind in (("pending", "INTEGER NOT NULL DEFAULT 0"), ("token", "TEXT"),
                              ("confirm_sent", "REAL"),
-                             ("confirm_delivered", "INTEGER NOT NULL DEFAULT 0")):  # fmt: skip
+                             ("confirm_delivered", "INTEGER NOT NULL DEFAULT 0"),
+                             ("asked", "REAL")):  # fmt: skip
             if column not in columns:  # databases made before the confirmation handshake
                 self._db.execute(f"ALTER TABLE subscriptions ADD COLUMN {column} {kind}")
         self._listeners: list[Callable[[], None]] = []
@@ -223,10 +224,11 @@ class TopicStore:
             if row is not None:
                 # Subscribing again while confirmation is pending asks the endpoint again, as
                 # SNS does (the way to re-send a lost SubscriptionConfirmation).
+                # The 48 hours to confirm start again from this request, too.
                 again = self._db.execute(
-                    "UPDATE subscriptions SET confirm_sent=NULL, confirm_delivered=0"
+                    "UPDATE subscriptions SET confirm_sent=NULL, confirm_delivered=0, asked=?"
                     " WHERE arn=? AND pending=1",
-                    (row[0],),
+                    (self._clock(), row[0]),
                 ).rowcount
                 arn = str(row[0])
             else:
@@ -252,11 +254,14 @@ class TopicStore:
 
     def _select_subs(self, where: str, args: tuple[Any, ...]) -> list[Subscription]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT arn, topic_arn, protocol, endpoint, pending, token, attributes "
-                f"FROM subscriptions {where} ORDER BY created, rowid",
-                args,
-            ).fetchall()
+            return self._subs_locked(where, args)
+
+    def _subs_locked(self, where: str, args: tuple[Any, ...]) -> list[Subscription]:
+        rows = self._db.execute(
+            "SELECT arn, topic_arn, protocol, endpoint, pending, token, attributes "
+            f"FROM subscriptions {where} ORDER BY created, rowid",
+            args,
+        ).fetchall()
         return [
             Subscription(a, t, p, e, self.account_id, bool(pend), tok or "", json.loads(attrs))
             for a, t, p, e, pend, tok, attrs in rows
@@ -321,11 +326,21 @@ class TopicStore:
             )
 
     def expire_unconfirmed(self, now: float, max_age_s: float) -> list[Subscription]:
-        """Delete subscriptions still pending ``max_age_s`` after they were made; those deleted."""
+        """Delete subscriptions still pending ``max_age_s`` after they were last asked for
+        (Subscribe); those deleted."""
+        where = "WHERE pending=1 AND coalesce(asked, created)<=?"
         cutoff = (now - max_age_s,)
-        expired = self._select_subs("WHERE pending=1 AND created<=?", cutoff)
+        # One transaction: a confirmation landing between the read and the delete must not be
+        # reported as deleted.
         with self._lock:
-            self._db.execute("DELETE FROM subscriptions WHERE pending=1 AND created<=?", cutoff)
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                expired = self._subs_locked(where, cutoff)
+                self._db.execute(f"DELETE FROM subscriptions {where}", cutoff)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
         return expired
 
     # -- publishing ------------------------------------------------------------------------
