@@ -6,7 +6,7 @@ import copy
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from heron.awsapi.fast_decode import decode_put_metric_data
@@ -68,6 +68,8 @@ def _outcome(decoder: Any, document: Any) -> Any:
 
 @settings(max_examples=400, deadline=None)
 @given(_document)
+@example({"Namespace": "", "MetricData": [{"Dimensions": None}]})  # found by hypothesis in CI
+@example({"Namespace": "N", "MetricData": [{"MetricName": "m", "Value": 1.0, "Unit": None}]})
 def test_fast_decoder_matches_generic_decoder(document: Any) -> None:
     assert _outcome(decode_put_metric_data, document) == _outcome(decode_input, document)
 

@@ -42,7 +42,10 @@ def _normalise_plain_datum(datum: Any) -> bool:
     if type(resolution) is not int or not -_INT32 <= resolution < _INT32:
         return False
     dimensions = datum.get("Dimensions")
-    if dimensions is not None:
+    if dimensions is None:
+        if "Dimensions" in datum:  # an explicit null: the generic decoder drops the member
+            return False
+    else:
         if type(dimensions) is not list:
             return False
         for dim in dimensions:
