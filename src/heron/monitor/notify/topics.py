@@ -8,12 +8,13 @@ in an ``outbox`` table the notifier works through. Nothing is delivered here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -154,13 +155,23 @@ class TopicStore:
             )
         return arn
 
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[None]:
+        """Hold the lock and run the block in one write transaction (rolled back on error)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
     def delete_topic(self, arn: str) -> None:
         """Delete a topic and its subscriptions (a missing topic is not an error, as in SNS)."""
-        with self._lock:
-            self._db.execute("BEGIN")
+        with self._write():
             self._db.execute("DELETE FROM subscriptions WHERE topic_arn=?", (arn,))
             self._db.execute("DELETE FROM topics WHERE arn=?", (arn,))
-            self._db.execute("COMMIT")
 
     def topics(self) -> list[str]:
         """Every topic ARN, sorted."""
@@ -223,8 +234,8 @@ class TopicStore:
             ).fetchone()
             if row is not None:
                 # Subscribing again while confirmation is pending asks the endpoint again, as
-                # SNS does (the way to re-send a lost SubscriptionConfirmation).
-                # The 48 hours to confirm start again from this request, too.
+                # SNS does (the way to re-send a lost SubscriptionConfirmation), and the 48
+                # hours to confirm start again from this request.
                 again = self._db.execute(
                     "UPDATE subscriptions SET confirm_sent=NULL, confirm_delivered=0, asked=?"
                     " WHERE arn=? AND pending=1",
@@ -233,16 +244,20 @@ class TopicStore:
                 arn = str(row[0])
             else:
                 again = 0
-                arn = self._insert_subscription(topic_arn, protocol, endpoint, attributes)
+                arn = self._insert_subscription(topic_arn, protocol, endpoint, attributes, pending)
         if pending and (again or row is None):
             for listener in self._listeners:  # the notifier sends the confirmation at once
                 listener()
         return arn
 
     def _insert_subscription(
-        self, topic_arn: str, protocol: str, endpoint: str, attributes: Mapping[str, str] | None
+        self,
+        topic_arn: str,
+        protocol: str,
+        endpoint: str,
+        attributes: Mapping[str, str] | None,
+        pending: bool,
     ) -> str:
-        pending = protocol in CONFIRMED_BY_HANDSHAKE
         arn = f"{topic_arn}:{uuid.uuid4()}"
         self._db.execute(
             "INSERT INTO subscriptions (arn, topic_arn, protocol, endpoint, attributes,"
@@ -330,17 +345,14 @@ class TopicStore:
         (Subscribe); those deleted."""
         where = "WHERE pending=1 AND coalesce(asked, created)<=?"
         cutoff = (now - max_age_s,)
-        # One transaction: a confirmation landing between the read and the delete must not be
-        # reported as deleted.
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                expired = self._subs_locked(where, cutoff)
-                self._db.execute(f"DELETE FROM subscriptions {where}", cutoff)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
+        # The notifier asks every tick and there is almost never anything: read first, and
+        # only then take a write transaction (in which a confirmation that landed meanwhile
+        # keeps its subscription out of both the list and the delete).
+        if not self._select_subs(where, cutoff):
+            return []
+        with self._write():
+            expired = self._subs_locked(where, cutoff)
+            self._db.execute(f"DELETE FROM subscriptions {where}", cutoff)
         return expired
 
     # -- publishing ------------------------------------------------------------------------
@@ -408,18 +420,12 @@ class TopicStore:
         if status not in (PENDING, DELIVERED, FAILED):
             raise ValueError(f"unknown delivery status {status!r}")
         delivered = self._clock() if status == DELIVERED else None
-        with self._lock:
-            self._db.execute("BEGIN")  # one commit, not one per message
-            try:
-                self._db.executemany(
-                    "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, delivered=?"
-                    " WHERE message_id=?",
-                    [(status, error, delivered, m) for m in message_ids],
-                )
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+        with self._write():  # one commit, not one per message
+            self._db.executemany(
+                "UPDATE outbox SET status=?, attempts=attempts+1, last_error=?, delivered=?"
+                " WHERE message_id=?",
+                [(status, error, delivered, m) for m in message_ids],
+            )
 
 
 def _message(row: tuple[Any, ...]) -> PublishedMessage:
