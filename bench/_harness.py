@@ -30,6 +30,8 @@ from typing import Any
 import httpx
 import psutil
 
+from heron.monitor.logs import chunks
+
 REPO = Path(__file__).resolve().parent.parent
 HERON = REPO / ".venv" / "bin" / "heron"
 HOST = "127.0.0.1"
@@ -416,14 +418,23 @@ def pin_note(server_cpus: Sequence[int] | None) -> str:
 
 def log_messages(data_dir: Path, group: str, like: str = "%") -> list[str]:
     """Messages stored so far in log group ``group`` (SQL ``LIKE`` filter), oldest first."""
+    pattern = re.compile(
+        "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in like),
+        re.IGNORECASE | re.DOTALL,
+    )
     uri = f"file:{data_dir / 'logs.db'}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
         rows = conn.execute(
-            "SELECT e.message FROM log_events e JOIN log_groups g ON g.id = e.group_id"
-            " WHERE g.name = ? AND e.message LIKE ? ORDER BY e.ts, e.id",
-            (group, like),
+            "SELECT c.id, c.stamps, c.lengths, c.messages FROM log_chunks c"
+            " JOIN log_groups g ON g.id = c.group_id WHERE g.name = ?",
+            (group,),
         ).fetchall()
-    return [str(m) for (m,) in rows]
+    events = []
+    for cid, stamps, lengths, text in rows:
+        offs = chunks.offsets(lengths)
+        for i, ts in enumerate(chunks.unpack_stamps(stamps)):
+            events.append((ts, cid * chunks.CHUNK_EVENTS + i, text[offs[i] : offs[i + 1]]))
+    return [m for _, _, m in sorted(events) if pattern.fullmatch(m)]
 
 
 def log_event_counts(data_dir: Path) -> dict[str, int]:
@@ -431,7 +442,7 @@ def log_event_counts(data_dir: Path) -> dict[str, int]:
     uri = f"file:{data_dir / 'logs.db'}?mode=ro"
     with contextlib.closing(sqlite3.connect(uri, uri=True, timeout=10)) as conn:
         rows = conn.execute(
-            "SELECT g.name, count(*) FROM log_events e JOIN log_groups g ON g.id = e.group_id"
+            "SELECT g.name, sum(c.count) FROM log_chunks c JOIN log_groups g ON g.id = c.group_id"
             " GROUP BY g.name ORDER BY 2 DESC"
         ).fetchall()
     return {str(g): int(n) for g, n in rows}

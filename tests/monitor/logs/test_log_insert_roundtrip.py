@@ -1,4 +1,4 @@
-"""Events go into SQLite as one UTF-8 blob per stream; every message comes back exactly."""
+"""Events go into SQLite as chunks of one stream's messages; every message comes back exactly."""
 
 from __future__ import annotations
 

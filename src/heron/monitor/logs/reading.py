@@ -1,23 +1,37 @@
 """Reading the log store: GetLogEvents pages, FilterLogEvents scans and Insights scans.
 
-Events are ordered by (timestamp, insertion id); paging tokens encode that position.
+Events are ordered by (timestamp, insertion id); paging tokens encode that position. Events live
+in chunks (``chunks``): a read fetches the chunks that reach into its time range, a few at a
+time, and merges them; a filter looks for a pattern's required literal in a chunk's whole text,
+so only lines containing it are tested.
 """
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from heron.monitor.logs.chunks import (
+    CHUNK_SPAN_MS,
+    ChunkRow,
+    Selector,
+    Window,
+    every_event,
+    merge_ascending,
+    merge_descending,
+)
 from heron.monitor.logs.patterns import FilterPattern
 from heron.monitor.logs.store_errors import InvalidRequest
 from heron.monitor.logs.store_sql import StoredEvent
 
-#: Most rows FilterLogEvents examines in one call before returning a nextToken.
+#: Most events FilterLogEvents examines in one call before returning a nextToken.
 SCAN_BUDGET = 200_000
-_CHUNK = 5_000
+#: Chunks fetched per query (a chunk holds up to 16,384 events).
+_CHUNKS_PER_QUERY = 16
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,33 +93,27 @@ class EventReads:
         """GetLogEvents: one stream's events in time order (start inclusive, end exclusive)."""
         with self._lock:
             sid = self._stream_id(self._group_id(group), stream)
-            where: list[str] = ["stream_id=?"]
-            args: list[Any] = [sid]
-            if start_ms is not None:
-                where.append("ts>=?")
-                args.append(start_ms)
-            if end_ms is not None:
-                where.append("ts<?")
-                args.append(end_ms)
-            forward = start_from_head
-            if token is not None:
-                direction, ts, eid = decode_position(token, "f,b")
-                forward = direction == "f"
-                if forward:
-                    where.append("ts >= ? AND (ts > ? OR id > ?)")
-                else:
-                    where.append("ts <= ? AND (ts < ? OR id < ?)")
-                args += [ts, ts, eid]
-            order = "ASC" if forward else "DESC"
-            rows = self._db.execute(
-                "SELECT ts, ingest_ms, message, id FROM log_events WHERE "
-                + " AND ".join(where)
-                + f" ORDER BY ts {order}, id {order} LIMIT ?",
-                (*args, limit),
-            ).fetchall()
+        forward = start_from_head
+        after: tuple[int, int] | None = None
+        if token is not None:
+            direction, ts, eid = decode_position(token, "f,b")
+            forward, after = direction == "f", (ts, eid)
+        window = Window(start_ms, None if end_ms is None else end_ms - 1, after)
+        chunks = self._chunks("stream_id", sid, (), window, descending=not forward)
+        rows: list[tuple[int, int, int, str, int]] = []
+        steps: Iterable[list[tuple[int, int, int, str, int]]] = (
+            (ready for ready, _, _ in merge_ascending(chunks, window))
+            if forward
+            else merge_descending(chunks, window)
+        )
+        for ready in steps:
+            rows.extend(ready)
+            if len(rows) >= limit:
+                break
+        del rows[limit:]
         if not forward:
             rows.reverse()
-        events = [StoredEvent(stream, ts, ing, msg, eid) for ts, ing, msg, eid in rows]
+        events = [StoredEvent(stream, ts, ing, msg, eid) for ts, eid, ing, msg, _ in rows]
         if events:
             first, last = events[0], events[-1]
             return EventsPage(
@@ -113,8 +121,8 @@ class EventReads:
                 encode_position("f", last.timestamp_ms, last.event_id),
                 encode_position("b", first.timestamp_ms, first.event_id),
             )
-        if token is not None:
-            _, ts, eid = decode_position(token, "f,b")
+        if after is not None:
+            ts, eid = after
             return EventsPage([], encode_position("f", ts, eid), encode_position("b", ts, eid))
         return EventsPage([], encode_position("f", 0, 0), encode_position("b", 0, 0))
 
@@ -129,91 +137,140 @@ class EventReads:
         end_ms: int | None = None,
         limit: int = 10_000,
         token: str | None = None,
+        scan_budget: int = SCAN_BUDGET,
     ) -> FilterPage:
-        """FilterLogEvents: matching events across streams, ascending (start/end inclusive)."""
-        matches = pattern.matches if pattern is not None else None
+        """FilterLogEvents: matching events across streams, ascending (start/end inclusive);
+        after examining ``scan_budget`` events it answers with what it found and a token."""
+        position = decode_position(token, "n")[1:] if token else None
+        gid, streams = self._streams_of(group, stream_names, stream_prefix)
+        if not streams:
+            return FilterPage([], None)
+        window = Window(start_ms, end_ms, position)
+        only = tuple(streams) if stream_names is not None or stream_prefix is not None else ()
+        chunks = self._chunks("group_id", gid, only, window, descending=False)
+        select = every_event if pattern is None else pattern_selector(pattern)
         out: list[StoredEvent] = []
         scanned = 0
-        position = decode_position(token, "n")[1:] if token else None
-        for rows in self._scan(
-            group, pattern, stream_names, stream_prefix, start_ms, end_ms, position
-        ):
-            for ts, ing, msg, eid, sname in rows:
-                scanned += 1
-                position = (ts, eid)
-                if matches is None or matches(msg):
-                    out.append(StoredEvent(sname, ts, ing, msg, eid))
-                    if len(out) >= limit:
-                        return FilterPage(out, encode_position("n", ts, eid))
-            if scanned >= SCAN_BUDGET and position is not None:
-                return FilterPage(out, encode_position("n", *position))
+        for ready, examined, resume in merge_ascending(chunks, window, select):
+            for ts, eid, ing, msg, sid in ready:
+                out.append(StoredEvent(streams[sid], ts, ing, msg, eid))
+                if len(out) >= limit:
+                    return FilterPage(out, encode_position("n", ts, eid))
+            scanned += examined
+            if scanned >= scan_budget and resume is not None:
+                return FilterPage(out, encode_position("n", *resume))
         return FilterPage(out, None)
-
-    def _scan(
-        self,
-        group: str,
-        pattern: FilterPattern | None,
-        stream_names: Sequence[str] | None,
-        stream_prefix: str | None,
-        start_ms: int | None,
-        end_ms: int | None,
-        position: tuple[int, int] | None,
-    ) -> Iterator[list[tuple[int, int, str, int, str]]]:
-        """Chunks of (ts, ingest, message, id, stream name) rows in (ts, id) order."""
-        with self._lock:
-            gid = self._group_id(group)
-            streams = {
-                sid: name
-                for sid, name in self._db.execute(
-                    "SELECT id, name FROM log_streams WHERE group_id=?", (gid,)
-                )
-                if (stream_names is None or name in stream_names)
-                and (stream_prefix is None or name.startswith(stream_prefix))
-            }
-        if not streams:
-            return
-        where: list[str] = ["group_id=?"]
-        args: list[Any] = [gid]
-        if stream_names is not None or stream_prefix is not None:
-            where.append(f"stream_id IN ({','.join('?' * len(streams))})")
-            args += list(streams)
-        if start_ms is not None:
-            where.append("ts>=?")
-            args.append(start_ms)
-        if end_ms is not None:
-            where.append("ts<=?")
-            args.append(end_ms)
-        if pattern is not None:
-            # The pattern's required literals run inside SQLite, so most lines never reach Python.
-            for literal in pattern.required:
-                if pattern.kind == "json":
-                    where.append("(instr(message, ?) > 0 OR instr(message, '\\') > 0)")
-                else:
-                    where.append("instr(message, ?) > 0")
-                args.append(literal)
-        sql = (
-            "SELECT ts, ingest_ms, message, id, stream_id FROM log_events WHERE "
-            + " AND ".join(where)
-            # The plain ``ts >= ?`` lets SQLite seek the (group_id, ts) index to the position.
-            + " AND ts >= ? AND (ts > ? OR id > ?) ORDER BY ts, id LIMIT ?"
-        )
-        pos = position if position is not None else (-(2**62), -1)
-        while True:
-            with self._lock:
-                rows = self._db.execute(sql, (*args, pos[0], pos[0], pos[1], _CHUNK)).fetchall()
-            if not rows:
-                return
-            yield [(ts, ing, msg, eid, streams[sid]) for ts, ing, msg, eid, sid in rows]
-            last = rows[-1]
-            pos = (last[0], last[3])
-            if len(rows) < _CHUNK:
-                return
 
     def scan_events(
         self, groups: Sequence[str], start_ms: int, end_ms: int
     ) -> Iterator[tuple[str, str, int, int, str]]:
         """(group, stream, ts, ingest ms, message) for Insights, ascending per group, inclusive."""
         for group in groups:
-            for rows in self._scan(group, None, None, None, start_ms, end_ms, None):
-                for ts, ing, msg, _eid, sname in rows:
-                    yield group, sname, ts, ing, msg
+            gid, streams = self._streams_of(group, None, None)
+            window = Window(start_ms, end_ms)
+            chunks = self._chunks("group_id", gid, (), window, descending=False)
+            for ready, _, _ in merge_ascending(chunks, window):
+                for ts, _eid, ing, msg, sid in ready:
+                    yield group, streams[sid], ts, ing, msg
+
+    def _streams_of(
+        self, group: str, names: Sequence[str] | None, prefix: str | None
+    ) -> tuple[int, dict[int, str]]:
+        """A group's id and its streams (id -> name) that pass the name filters."""
+        with self._lock:
+            gid = self._group_id(group)
+            rows = self._db.execute(
+                "SELECT id, name FROM log_streams WHERE group_id=?", (gid,)
+            ).fetchall()
+        return gid, {
+            sid: name
+            for sid, name in rows
+            if (names is None or name in names) and (prefix is None or name.startswith(prefix))
+        }
+
+    def _chunks(
+        self,
+        column: str,
+        key: int,
+        streams: Sequence[int],
+        window: Window,
+        *,
+        descending: bool,
+    ) -> Iterator[ChunkRow]:
+        """The chunks of one group or stream that may hold events of ``window``, ordered by first
+        timestamp (then id), ascending or descending, fetched a few at a time."""
+        where = [f"{column}=?"]
+        args: list[Any] = [key]
+        if streams:
+            where.append(f"stream_id IN ({','.join('?' * len(streams))})")
+            args += streams
+        lo, hi = window.lo, window.hi
+        if window.after is not None:
+            if descending:
+                hi = window.after[0] if hi is None else min(hi, window.after[0])
+            else:
+                lo = window.after[0] if lo is None else max(lo, window.after[0])
+        if lo is not None:
+            # A chunk spans at most CHUNK_SPAN_MS: the bound lets SQLite seek the index.
+            where.append("first_ts >= ? AND last_ts >= ?")
+            args += [lo - CHUNK_SPAN_MS, lo]
+        if hi is not None:
+            where.append("first_ts <= ?")
+            args.append(hi)
+        if descending:
+            order, seek = "DESC", "(first_ts < ? OR (first_ts = ? AND id < ?))"
+            cursor: tuple[int, int] = (2**62, 2**62)
+        else:
+            order, seek = "ASC", "(first_ts > ? OR (first_ts = ? AND id > ?))"
+            cursor = (-(2**62), -1)
+        sql = (
+            "SELECT id, stream_id, first_ts, last_ts, ingest_ms, stamps, lengths, messages"
+            f" FROM log_chunks WHERE {' AND '.join(where)} AND {seek}"
+            f" ORDER BY first_ts {order}, id {order} LIMIT {_CHUNKS_PER_QUERY}"
+        )
+        while True:
+            with self._lock:
+                rows = self._db.execute(sql, (*args, cursor[0], cursor[0], cursor[1])).fetchall()
+            yield from rows
+            if len(rows) < _CHUNKS_PER_QUERY:
+                return
+            cursor = (rows[-1][2], rows[-1][0])
+
+
+def pattern_selector(pattern: FilterPattern) -> Selector:
+    """A chunk selector keeping the events that match ``pattern``.
+
+    Only lines holding the pattern's longest required literal are tested (and for JSON patterns
+    lines with a backslash, since an escape can spell any literal), found with ``str.find`` over
+    the chunk's whole text.
+    """
+    matches = pattern.matches
+    literal = max(pattern.required, key=len, default="")
+    json_escapes = pattern.kind == "json"
+
+    def select(text: str, offs: list[int], lo: int, hi: int) -> list[int]:
+        if not literal:
+            candidates: Iterable[int] = range(lo, hi)
+        else:
+            found = _lines_containing(text, literal, offs, lo, hi)
+            if json_escapes:
+                found |= _lines_containing(text, "\\", offs, lo, hi)
+            candidates = sorted(found)
+        return [i for i in candidates if matches(text[offs[i] : offs[i + 1]])]
+
+    return select
+
+
+def _lines_containing(text: str, literal: str, offs: list[int], lo: int, hi: int) -> set[int]:
+    """Indexes in [lo, hi) of the lines that contain ``literal``."""
+    found: set[int] = set()
+    end = offs[hi]
+    size = len(literal)
+    at = text.find(literal, offs[lo], end)
+    while at >= 0:
+        line = bisect.bisect_right(offs, at, lo, hi) - 1
+        stop = offs[line + 1]
+        if at + size <= stop:  # not an occurrence running across into the next line
+            found.add(line)
+        at = text.find(literal, stop, end)
+    return found

@@ -8,10 +8,16 @@ datapoint — and only at flush turns them into one Values-array Sample per seri
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from heron.monitor.contracts import MetricSink, Sample
+from heron.monitor.metrics import model, retention
+from heron.monitor.metrics.ingest import SampleBatch as ColumnBatch
 from heron.types import Dimensions
+
+#: Most store keys remembered; past it the cache starts over (it only saves string building).
+_KEY_CACHE_SIZE = 100_000
 
 #: One metric's identity within a slot: (namespace, name, unit, storage resolution).
 MetricDesc = tuple[str, str, str, int]
@@ -20,12 +26,13 @@ MetricDesc = tuple[str, str, str, int]
 class SampleBatch:
     """Accumulates rows of datapoints per slot, dimensions and second; ``flush`` sends them."""
 
-    __slots__ = ("_rows", "_slot_ids", "_slots")
+    __slots__ = ("_keys", "_rows", "_slot_ids", "_slots")
 
     def __init__(self) -> None:
         self._slots: list[tuple[MetricDesc, ...]] = []
         self._slot_ids: dict[tuple[MetricDesc, ...], int] = {}
         self._rows: dict[tuple[int, Dimensions, int], list[tuple[Any, ...]]] = {}
+        self._keys: dict[tuple[int, int, Dimensions], str] = {}
 
     def slot(self, metrics: tuple[MetricDesc, ...]) -> int:
         """The id of a group of metrics that are reported together (registered once)."""
@@ -64,11 +71,10 @@ class SampleBatch:
     def __bool__(self) -> bool:
         return bool(self._rows)
 
-    def samples(self) -> list[Sample]:
-        """The gathered datapoints as Samples (one per series and second)."""
-        out: list[Sample] = []
+    def _series(self) -> Iterator[tuple[int, int, MetricDesc, Dimensions, int, list[float]]]:
+        """(slot, metric index, metric, dimensions, second, values) per series and second."""
         for (sid, dims, ts), rows in self._rows.items():
-            for i, (ns, name, unit, res) in enumerate(self._slots[sid]):
+            for i, desc in enumerate(self._slots[sid]):
                 values: list[float] = []
                 for row in rows:
                     v = row[i]
@@ -79,8 +85,14 @@ class SampleBatch:
                     else:
                         values.append(v)
                 if values:
-                    out.append(Sample(ns, name, dims, ts, tuple(values), (), None, unit, res))
-        return out
+                    yield sid, i, desc, dims, ts, values
+
+    def samples(self) -> list[Sample]:
+        """The gathered datapoints as Samples (one per series and second)."""
+        return [
+            Sample(ns, name, dims, ts, tuple(values), (), None, unit, res)
+            for _sid, _i, (ns, name, unit, res), dims, ts, values in self._series()
+        ]
 
     def flush(self, sink: MetricSink | None) -> list[Sample]:
         """Send everything to ``sink`` (if any), empty the batch and return what was sent."""
@@ -89,3 +101,21 @@ class SampleBatch:
             sink.put_samples(samples)
         self._rows = {}
         return samples
+
+    def flush_columns(self, put_batch: Callable[[ColumnBatch], None]) -> None:
+        """Send everything to a metric store's column-wise ``put_batch`` and empty the batch;
+        no Sample objects, and each series' store key is built once, not per flush."""
+        if not self._rows:
+            return
+        out = ColumnBatch()
+        keys = self._keys
+        if len(keys) >= _KEY_CACHE_SIZE:
+            keys.clear()
+        codes, level_for = model.UNIT_CODES, retention.level_for_resolution
+        for sid, i, (ns, name, unit, res), dims, ts, values in self._series():
+            key = keys.get((sid, i, dims))
+            if key is None:
+                key = keys[(sid, i, dims)] = model.metric_key(ns, name, dims)
+            out.add_values(key, codes[unit], ts, level_for(res), values)
+        self._rows = {}
+        put_batch(out)

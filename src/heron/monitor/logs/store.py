@@ -9,17 +9,17 @@ Events are ordered by (timestamp, insertion id); paging tokens encode that posit
 
 from __future__ import annotations
 
-import itertools
 import sqlite3
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from heron.monitor.contracts import MetricSink
+from heron.monitor.logs.chunk_upkeep import expire_group, migrate_event_rows
+from heron.monitor.logs.chunks import pack
 from heron.monitor.logs.emf import EmfExtractor
 from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
 from heron.monitor.logs.put_rules import BatchDecision, check_batch
@@ -39,7 +39,8 @@ from heron.monitor.logs.store_errors import (
     NotFound,
 )
 from heron.monitor.logs.store_filters import MetricFilterStore
-from heron.monitor.logs.store_sql import INSERT_SLICES, SCHEMA, GroupInfo, StreamInfo
+from heron.monitor.logs.store_sql import INSERT_CHUNK, SCHEMA, GroupInfo, StreamInfo
+from heron.monitor.wal_checkpointer import WalCheckpointer
 from heron.types import Clock, LogEvent
 
 
@@ -82,10 +83,18 @@ class LogStore(EventReads, MetricFilterStore):
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        # Chunks are large rows: 16 KiB pages take a third off a commit (new files only).
+        self._db.execute("PRAGMA page_size=16384")
         self._db.execute("PRAGMA journal_mode=WAL")
         # NORMAL in WAL mode keeps every commit across a process crash (kill -9).
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(SCHEMA)
+        migrate_event_rows(self._db)
+        self._checkpointer: WalCheckpointer | None = None
+        if str(path) != ":memory:":
+            self._checkpointer = WalCheckpointer(Path(path))
+            self._checkpointer.attach(self._db)
+            weakref.finalize(self, self._checkpointer.close_soon)
         self._lock = threading.RLock()
         self._batch = SampleBatch()
         self.emf = EmfExtractor(self._batch)
@@ -94,7 +103,9 @@ class LogStore(EventReads, MetricFilterStore):
         self._stream_ids: dict[tuple[int, str], int] = {}
 
     def close(self) -> None:
-        """Close the database."""
+        """Close the database (after a last checkpoint)."""
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         with self._lock:
             self._db.close()
 
@@ -120,7 +131,7 @@ class LogStore(EventReads, MetricFilterStore):
         with self._lock:
             gid = self._group_id(name)
             self._db.execute("BEGIN IMMEDIATE")
-            for table in ("log_events", "log_streams", "metric_filters"):
+            for table in ("log_chunks", "log_streams", "metric_filters"):
                 self._db.execute(f"DELETE FROM {table} WHERE group_id=?", (gid,))
             self._db.execute("DELETE FROM log_groups WHERE id=?", (gid,))
             self._db.execute("COMMIT")
@@ -187,7 +198,7 @@ class LogStore(EventReads, MetricFilterStore):
             self._db.execute("BEGIN IMMEDIATE")
             row = self._db.execute("SELECT stored_bytes FROM log_streams WHERE id=?", (sid,))
             stored = row.fetchone()[0]
-            self._db.execute("DELETE FROM log_events WHERE stream_id=?", (sid,))
+            self._db.execute("DELETE FROM log_chunks WHERE stream_id=?", (sid,))
             self._db.execute("DELETE FROM log_streams WHERE id=?", (sid,))
             self._db.execute(
                 "UPDATE log_groups SET stored_bytes=stored_bytes-? WHERE id=?", (stored, gid)
@@ -329,24 +340,12 @@ class LogStore(EventReads, MetricFilterStore):
         for sid, events in per_stream.items():
             if not events:
                 continue
-            # One statement for the whole list: executemany would release and retake the GIL
-            # for every row, and each retake waits on (and delays) the gateway's event loop in
-            # the same process. The messages travel as one UTF-8 blob that SQLite slices by
-            # byte offsets (json_each over [timestamp, start, length] numbers only): quoting the
-            # messages themselves as JSON, mostly JSON lines full of quotes, cost more than the
-            # insert (3.3 against 2.7 µs a row for EMF lines).
-            stamps, messages = zip(*events, strict=True)
-            text = "".join(messages)
-            if text.isascii():
-                blob, lengths = text.encode("ascii"), [len(m) for m in messages]
-            else:  # a lone surrogate cannot be stored as UTF-8: "?" instead of a failed batch
-                encoded = [m.encode("utf-8", "replace") for m in messages]
-                blob, lengths = b"".join(encoded), [len(b) for b in encoded]
-            starts = itertools.accumulate(lengths, initial=1)  # substr counts from 1
-            slices = orjson.dumps(list(zip(stamps, starts, lengths, strict=False)))
-            self._db.execute(INSERT_SLICES, (gid, sid, now, slices, blob))
-            size = len(blob)
-            first, last = min(stamps), max(stamps)
+            size = 0
+            first, last = events[0][0], events[0][0]
+            for chunk in pack(events):  # sorts events by time
+                self._db.execute(INSERT_CHUNK, (gid, sid, now, *chunk.columns()))
+                size += chunk.size
+                first, last = min(first, chunk.first_ts), max(last, chunk.last_ts)
             self._db.execute(
                 "UPDATE log_streams SET stored_bytes=stored_bytes+?, last_ingestion_ms=?,"
                 " first_event_ms=min(coalesce(first_event_ms, ?), ?),"
@@ -369,7 +368,11 @@ class LogStore(EventReads, MetricFilterStore):
             if filters:
                 apply_filters(filters, events, self._batch)
             self.emf.extract(events, now_ms=now)
-            self._batch.flush(self.sink)
+            put_batch = getattr(self.sink, "put_batch", None)  # the metric store's fast path
+            if put_batch is not None:
+                self._batch.flush_columns(put_batch)
+            else:
+                self._batch.flush(self.sink)
         except Exception:
             self.emf.stats.validation_errors += 1
             self._batch.flush(None)
@@ -386,23 +389,10 @@ class LogStore(EventReads, MetricFilterStore):
             for gid, days in groups:
                 cutoff = now_ms - int(days) * 86_400_000
                 self._db.execute("BEGIN IMMEDIATE")
-                sizes = self._db.execute(
-                    "SELECT stream_id, sum(length(CAST(message AS BLOB))) FROM log_events"
-                    " WHERE group_id=? AND ts<? GROUP BY stream_id",
-                    (gid, cutoff),
-                ).fetchall()
-                cur = self._db.execute(
-                    "DELETE FROM log_events WHERE group_id=? AND ts<?", (gid, cutoff)
-                )
-                deleted += cur.rowcount
-                for sid, size in sizes:
-                    self._db.execute(
-                        "UPDATE log_streams SET stored_bytes=max(0, stored_bytes-?) WHERE id=?",
-                        (size, sid),
-                    )
-                self._db.execute(
-                    "UPDATE log_groups SET stored_bytes=max(0, stored_bytes-?) WHERE id=?",
-                    (sum(s for _, s in sizes), gid),
-                )
-                self._db.execute("COMMIT")
+                try:
+                    deleted += expire_group(self._db, gid, cutoff)
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
         return deleted

@@ -23,16 +23,23 @@ CREATE TABLE IF NOT EXISTS log_streams (
     stored_bytes INTEGER NOT NULL DEFAULT 0,
     UNIQUE (group_id, name)
 );
-CREATE TABLE IF NOT EXISTS log_events (
+-- One stream's events of one write, sorted by time (see chunks.py): stamps are int64 and
+-- lengths uint32 (characters) in the machine's byte order, messages one TEXT.
+CREATE TABLE IF NOT EXISTS log_chunks (
     id INTEGER PRIMARY KEY,
     group_id INTEGER NOT NULL,
     stream_id INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
+    first_ts INTEGER NOT NULL,
+    last_ts INTEGER NOT NULL,
     ingest_ms INTEGER NOT NULL,
-    message TEXT NOT NULL
+    count INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    stamps BLOB NOT NULL,
+    lengths BLOB NOT NULL,
+    messages TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS log_events_group_ts ON log_events (group_id, ts);
-CREATE INDEX IF NOT EXISTS log_events_stream_ts ON log_events (stream_id, ts);
+CREATE INDEX IF NOT EXISTS log_chunks_group ON log_chunks (group_id, first_ts);
+CREATE INDEX IF NOT EXISTS log_chunks_stream ON log_chunks (stream_id, first_ts);
 CREATE TABLE IF NOT EXISTS metric_filters (
     group_id INTEGER NOT NULL,
     name TEXT NOT NULL,
@@ -44,14 +51,10 @@ CREATE TABLE IF NOT EXISTS metric_filters (
 """
 
 
-#: A stream's events in one statement: ``?4`` is a JSON array of [timestamp, start, length]
-#: (byte offsets from 1) into ``?5``, the messages' UTF-8 bytes one after another. (substr of
-#: an empty blob is NULL, hence the coalesce: an empty message stays an empty string.)
-INSERT_SLICES = (
-    "INSERT INTO log_events(group_id, stream_id, ts, ingest_ms, message)"
-    " SELECT ?1, ?2, value ->> 0, ?3,"
-    " coalesce(CAST(substr(?5, value ->> 1, value ->> 2) AS TEXT), '')"
-    " FROM json_each(?4)"
+#: One chunk: group id, stream id, ingestion ms, then ``PackedChunk.columns()``.
+INSERT_CHUNK = (
+    "INSERT INTO log_chunks(group_id, stream_id, ingest_ms, first_ts, last_ts, count, size,"
+    " stamps, lengths, messages) VALUES (?,?,?,?,?,?,?,?,?,?)"
 )
 
 
