@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from heron.monitor.contracts import Sample
-from heron.monitor.logs.emf import EmfExtractor
+from heron.monitor.logs.emf import MAX_FUTURE_MS, MAX_PAST_MS, EmfExtractor
 
 NOW = 1_800_000_000_000
 
@@ -241,3 +241,58 @@ def test_arbitrary_documents_never_raise(aws: Any) -> None:
     line = json.dumps({"_aws": aws, "x": 1, "Name": "y"})
     _samples, ex = extract(line, line[:-3])
     assert ex.stats.documents + ex.stats.parsing_errors >= 1
+
+
+# Mostly what the fast path takes (finite numbers, good dimension values, an int Timestamp),
+# often something it must hand to the general path.
+_number = st.one_of(st.floats(-1e9, 1e9), st.integers(-(2**70), 2**70))
+_member = st.one_of(
+    _number,
+    _number,
+    _number,
+    st.booleans(),
+    st.none(),
+    st.just("7"),
+    st.lists(st.floats(-5, 5), max_size=3),
+)
+_dimension = st.one_of(
+    st.sampled_from(["a", "b", "a", "b", "", "x" * 1025]), st.integers(0, 3), st.none()
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.fixed_dictionaries({"Latency": _member, "Sent": _member}),
+            st.fixed_dictionaries({"Fn": _dimension, "Route": _dimension}),
+            st.sampled_from([NOW - 5, NOW - 5, NOW - 5, NOW - 5.0, NOW - 0.5, "now", None]),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+@example([({"Latency": 1, "Sent": 2}, {"Fn": "a", "Route": r}, NOW - 5) for r in ("a", "")])
+def test_the_batch_fast_path_matches_the_line_by_line_path(
+    lines: list[tuple[dict[str, Any], dict[str, Any], Any]],
+) -> None:
+    directive = {
+        "Namespace": "App",
+        "Dimensions": [["Fn", "Route"], ["Fn"]],
+        "Metrics": [{"Name": "Latency", "Unit": "Milliseconds"}, {"Name": "Sent"}],
+    }
+    messages = []
+    for members, dims, ts in lines:
+        aws: dict[str, Any] = {"CloudWatchMetrics": [directive]}
+        if ts is not None:
+            aws["Timestamp"] = ts
+        present = {k: v for k, v in {**members, **dims}.items() if v is not None}
+        messages.append(json.dumps({"_aws": aws, **present}))
+    events = [(NOW, m) for m in messages]
+    fast, slow = EmfExtractor(), EmfExtractor()
+    fast.extract(events, now_ms=NOW)
+    lo, hi = NOW - MAX_PAST_MS, NOW + MAX_FUTURE_MS
+    for ts, message in events:
+        slow.extract_line(message, ts, slow.batch, lo, hi)
+    assert fast.batch.flush(None) == slow.batch.flush(None)
+    assert fast.stats == slow.stats

@@ -26,12 +26,13 @@ MetricDesc = tuple[str, str, str, int]
 class SampleBatch:
     """Accumulates rows of datapoints per slot, dimensions and second; ``flush`` sends them."""
 
-    __slots__ = ("_keys", "_rows", "_slot_ids", "_slots")
+    __slots__ = ("_keys", "_slot_ids", "_slots", "rows")
 
     def __init__(self) -> None:
         self._slots: list[tuple[MetricDesc, ...]] = []
         self._slot_ids: dict[tuple[MetricDesc, ...], int] = {}
-        self._rows: dict[tuple[int, Dimensions, int], list[tuple[Any, ...]]] = {}
+        #: Rows of values by (slot, dimensions, second); EMF's fast path appends to it directly.
+        self.rows: dict[tuple[int, Dimensions, int], list[tuple[Any, ...]]] = {}
         self._keys: dict[tuple[int, int, Dimensions], str] = {}
 
     def slot(self, metrics: tuple[MetricDesc, ...]) -> int:
@@ -47,9 +48,9 @@ class SampleBatch:
     ) -> None:
         """Add one value per metric of ``slot``: a number, a list of numbers, or None (absent)."""
         key = (slot, dimensions, timestamp_ms - timestamp_ms % 1000)
-        rows = self._rows.get(key)
+        rows = self.rows.get(key)
         if rows is None:
-            self._rows[key] = [row]
+            self.rows[key] = [row]
         else:
             rows.append(row)
 
@@ -69,11 +70,11 @@ class SampleBatch:
         )
 
     def __bool__(self) -> bool:
-        return bool(self._rows)
+        return bool(self.rows)
 
     def _series(self) -> Iterator[tuple[int, int, MetricDesc, Dimensions, int, list[float]]]:
         """(slot, metric index, metric, dimensions, second, values) per series and second."""
-        for (sid, dims, ts), rows in self._rows.items():
+        for (sid, dims, ts), rows in self.rows.items():
             for i, desc in enumerate(self._slots[sid]):
                 values: list[float] = []
                 for row in rows:
@@ -96,16 +97,16 @@ class SampleBatch:
 
     def flush(self, sink: MetricSink | None) -> list[Sample]:
         """Send everything to ``sink`` (if any), empty the batch and return what was sent."""
-        samples = self.samples() if self._rows else []
+        samples = self.samples() if self.rows else []
         if samples and sink is not None:
             sink.put_samples(samples)
-        self._rows = {}
+        self.rows = {}
         return samples
 
     def flush_columns(self, put_batch: Callable[[ColumnBatch], None]) -> None:
         """Send everything to a metric store's column-wise ``put_batch`` and empty the batch;
         no Sample objects, and each series' store key is built once, not per flush."""
-        if not self._rows:
+        if not self.rows:
             return
         out = ColumnBatch()
         keys = self._keys
@@ -117,5 +118,5 @@ class SampleBatch:
             if key is None:
                 key = keys[(sid, i, dims)] = model.metric_key(ns, name, dims)
             out.add_values(key, codes[unit], ts, level_for(res), values)
-        self._rows = {}
+        self.rows = {}
         put_batch(out)
