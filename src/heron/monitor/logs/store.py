@@ -19,9 +19,8 @@ from typing import Any
 
 from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.chunk_upkeep import expire_group, migrate_event_rows
-from heron.monitor.logs.chunks import pack
 from heron.monitor.logs.emf import EmfExtractor
-from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
+from heron.monitor.logs.metric_filters import MetricFilter
 from heron.monitor.logs.put_rules import BatchDecision, check_batch
 from heron.monitor.logs.reading import (
     EventReads,
@@ -39,7 +38,8 @@ from heron.monitor.logs.store_errors import (
     NotFound,
 )
 from heron.monitor.logs.store_filters import MetricFilterStore
-from heron.monitor.logs.store_sql import INSERT_CHUNK, SCHEMA, GroupInfo, StreamInfo
+from heron.monitor.logs.store_sql import SCHEMA, GroupInfo, StreamInfo
+from heron.monitor.logs.writing import EventWrites, WritePlan
 from heron.monitor.wal_checkpointer import WalCheckpointer
 from heron.types import Clock, LogEvent
 
@@ -67,7 +67,7 @@ __all__ = [
 ]
 
 
-class LogStore(EventReads, MetricFilterStore):
+class LogStore(EventReads, MetricFilterStore, EventWrites):
     """Log groups, streams, events and metric filters on one SQLite file."""
 
     def __init__(
@@ -104,6 +104,7 @@ class LogStore(EventReads, MetricFilterStore):
 
     def close(self) -> None:
         """Close the database (after a last checkpoint)."""
+        self._stop_committer()
         if self._checkpointer is not None:
             self._checkpointer.close()
         with self._lock:
@@ -260,12 +261,11 @@ class LogStore(EventReads, MetricFilterStore):
             kept = list(events[decision.start : decision.end])
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._insert(gid, {sid: kept}, now)
-                self._db.execute("COMMIT")
+                self._store([(gid, {sid: kept})], now)
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._extract(gid, kept, now)
         return PutResult(len(kept), decision)
 
     def ingest(self, events: Sequence[LogEvent]) -> int:
@@ -287,29 +287,24 @@ class LogStore(EventReads, MetricFilterStore):
                 last_key = (e.group, e.stream)
                 into = by_group.setdefault(e.group, {}).setdefault(e.stream, [])
             into.append((ts, message))
-        stored = 0
         with self._lock:
             now = self.now_ms()
             try:
                 self._db.execute("BEGIN IMMEDIATE")
-                plan = []
+                plan: WritePlan = []
                 for group, streams in by_group.items():
                     gid = self._ensure_group(group, now)
                     per_stream = {
                         self._ensure_stream(gid, s, now): evs for s, evs in streams.items()
                     }
                     plan.append((gid, per_stream))
-                for gid, per_stream in plan:
-                    stored += self._insert(gid, per_stream, now)
-                self._db.execute("COMMIT")
+                stored = self._store(plan, now)
             except sqlite3.Error:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 self._group_ids.clear()
                 self._stream_ids.clear()
                 return 0
-            for gid, per_stream in plan:
-                self._extract(gid, [ev for evs in per_stream.values() for ev in evs], now)
         return stored
 
     def _ensure_group(self, name: str, now: int) -> int:
@@ -332,50 +327,6 @@ class LogStore(EventReads, MetricFilterStore):
             )
             sid = self._stream_ids[(gid, name)] = int(cur.lastrowid or 0)
             return sid
-
-    def _insert(self, gid: int, per_stream: dict[int, list[tuple[int, str]]], now: int) -> int:
-        """Insert events inside the caller's transaction and update the size/time summaries."""
-        total_bytes = 0
-        count = 0
-        for sid, events in per_stream.items():
-            if not events:
-                continue
-            size = 0
-            first, last = events[0][0], events[0][0]
-            for chunk in pack(events):  # sorts events by time
-                self._db.execute(INSERT_CHUNK, (gid, sid, now, *chunk.columns()))
-                size += chunk.size
-                first, last = min(first, chunk.first_ts), max(last, chunk.last_ts)
-            self._db.execute(
-                "UPDATE log_streams SET stored_bytes=stored_bytes+?, last_ingestion_ms=?,"
-                " first_event_ms=min(coalesce(first_event_ms, ?), ?),"
-                " last_event_ms=max(coalesce(last_event_ms, ?), ?) WHERE id=?",
-                (size, now, first, first, last, last, sid),
-            )
-            total_bytes += size
-            count += len(events)
-        self._db.execute(
-            "UPDATE log_groups SET stored_bytes=stored_bytes+? WHERE id=?", (total_bytes, gid)
-        )
-        return count
-
-    def _extract(self, gid: int, events: list[tuple[int, str]], now: int) -> None:
-        """Run metric filters and EMF over committed events; extraction never fails a put."""
-        if not events:
-            return
-        try:
-            filters = self._group_filters(gid)
-            if filters:
-                apply_filters(filters, events, self._batch)
-            self.emf.extract(events, now_ms=now)
-            put_batch = getattr(self.sink, "put_batch", None)  # the metric store's fast path
-            if put_batch is not None:
-                self._batch.flush_columns(put_batch)
-            else:
-                self._batch.flush(self.sink)
-        except Exception:
-            self.emf.stats.validation_errors += 1
-            self._batch.flush(None)
 
     # --- retention ----------------------------------------------------------------------
 
