@@ -32,6 +32,8 @@ from heron.monitor.logs.store_sql import StoredEvent
 SCAN_BUDGET = 200_000
 #: Chunks fetched per query (a chunk holds up to 16,384 events).
 _CHUNKS_PER_QUERY = 16
+#: Characters of a chunk sampled to pick the rarest required literal.
+_SAMPLE_CHARS = 65_536
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,18 +242,20 @@ class EventReads:
 def pattern_selector(pattern: FilterPattern) -> Selector:
     """A chunk selector keeping the events that match ``pattern``.
 
-    Only lines holding the pattern's longest required literal are tested (and for JSON patterns
+    Only lines holding one of the pattern's required literals are tested (and for JSON patterns
     lines with a backslash, since an escape can spell any literal), found with ``str.find`` over
-    the chunk's whole text.
+    the chunk's whole text. The literal is the rarest in the chunk's first 64 KiB: a JSON key
+    such as ``"level"`` is on every line, its value seldom.
     """
     matches = pattern.matches
-    literal = max(pattern.required, key=len, default="")
+    literals = pattern.required
     json_escapes = pattern.kind == "json"
 
     def select(text: str, offs: list[int], lo: int, hi: int) -> list[int]:
-        if not literal:
+        if not literals:
             candidates: Iterable[int] = range(lo, hi)
         else:
+            literal = _rarest(literals, text, offs[lo], offs[hi])
             found = _lines_containing(text, literal, offs, lo, hi)
             if json_escapes:
                 found |= _lines_containing(text, "\\", offs, lo, hi)
@@ -259,6 +263,14 @@ def pattern_selector(pattern: FilterPattern) -> Selector:
         return [i for i in candidates if matches(text[offs[i] : offs[i + 1]])]
 
     return select
+
+
+def _rarest(literals: tuple[str, ...], text: str, start: int, end: int) -> str:
+    """The literal occurring least in a sample of ``text[start:end]`` (the longer on a tie)."""
+    if len(literals) == 1:
+        return literals[0]
+    stop = min(end, start + _SAMPLE_CHARS)
+    return min(literals, key=lambda lit: (text.count(lit, start, stop), -len(lit)))
 
 
 def _lines_containing(text: str, literal: str, offs: list[int], lo: int, hi: int) -> set[int]:
