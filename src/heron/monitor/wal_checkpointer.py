@@ -3,9 +3,10 @@
 With SQLite's automatic checkpoints, the commit that crosses 1,000 WAL pages copies them back
 into the database file itself: about two thirds of a log write's commit time
 (bench/README.md, figure 8a). Here a thread with its own connection runs a PASSIVE checkpoint
-every ``interval_s`` instead; the sqlite3 module releases the GIL while SQLite works, so the
+instead, at most every ``interval_s`` and only after the writer said it committed (``nudge``),
+so an idle store wakes nobody; the sqlite3 module releases the GIL while SQLite works, so the
 copy runs beside the writer on another core. The writer keeps an automatic checkpoint at
-``backstop_pages`` only as a backstop should this thread fall behind.
+``BACKSTOP_PAGES`` only as a backstop should this thread fall behind.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class WalCheckpointer:
         self._path = path
         self._interval_s = interval_s
         self._stop = threading.Event()
+        self._dirty = threading.Event()
         self._thread: threading.Thread | None = None
 
     def attach(self, writer: sqlite3.Connection) -> None:
@@ -36,34 +38,45 @@ class WalCheckpointer:
         if self._thread is None:
             self._thread = threading.Thread(
                 target=_run,
-                args=(self._path, self._interval_s, self._stop),
+                args=(self._path, self._interval_s, self._stop, self._dirty),
                 daemon=True,
                 name=f"heron-checkpoint-{self._path.name}",
             )
             self._thread.start()
 
+    def nudge(self) -> None:
+        """Tell the thread the writer committed: a checkpoint is due."""
+        self._dirty.set()
+
     def close_soon(self) -> None:
         """Ask the thread to stop without waiting (for a store collected without close)."""
         self._stop.set()
+        self._dirty.set()
 
     def close(self) -> None:
         """Stop the thread (after a last checkpoint) and wait for it."""
-        self._stop.set()
+        self.close_soon()
         if self._thread is not None:
             self._thread.join()
             self._thread = None
 
 
-def _run(path: Path, interval_s: float, stop: threading.Event) -> None:
+def _run(path: Path, interval_s: float, stop: threading.Event, dirty: threading.Event) -> None:
     # The thread gets only what it needs, not the store, so a store dropped without close()
     # is still collected (and its finalizer stops the thread).
     db = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
     try:
-        while not stop.wait(interval_s):
+        while True:
+            dirty.wait()
+            if stop.is_set():
+                break
+            dirty.clear()
             try:
                 db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error:  # busy or locked: the next round, or the backstop, catches up
                 log.debug("checkpoint of %s skipped", path, exc_info=True)
+            if stop.wait(interval_s):  # at most one checkpoint per interval
+                break
         db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
     finally:
         db.close()

@@ -23,6 +23,7 @@ from heron.monitor.logs.emf import EmfExtractor
 from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
 from heron.monitor.logs.samples import SampleBatch
 from heron.monitor.logs.store_sql import INSERT_CHUNK
+from heron.monitor.wal_checkpointer import WalCheckpointer
 
 #: Batches with fewer events commit on the caller's thread: a handoff would cost more than
 #: the overlap saves.
@@ -43,6 +44,7 @@ class EventWrites:
     emf: EmfExtractor
     sink: MetricSink | None
     _committer: ThreadPoolExecutor | None = None
+    _checkpointer: WalCheckpointer | None
 
     def _group_filters(self, gid: int) -> list[MetricFilter]:
         raise NotImplementedError
@@ -57,6 +59,7 @@ class EventWrites:
             self._db.execute(sql, args)
         if count < OVERLAP_FROM_EVENTS:
             _commit(self._db)
+            self._committed()
             self._extract(plan, filters, now)
             self._send()
             return count
@@ -70,6 +73,7 @@ class EventWrites:
         if failure is not None:
             self._batch.flush(None)  # nothing stored: no metrics either
             raise failure
+        self._committed()
         self._send()
         return count
 
@@ -128,6 +132,10 @@ class EventWrites:
         except Exception:
             self.emf.stats.validation_errors += 1
             self._batch.flush(None)
+
+    def _committed(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.nudge()
 
     def _stop_committer(self) -> None:
         if self._committer is not None:

@@ -240,6 +240,7 @@ class MetricDB:
         try:
             yield
             w.execute("COMMIT")
+            self._checkpointer.nudge()
         except BaseException:
             if w.in_transaction:  # also when COMMIT itself failed
                 w.execute("ROLLBACK")
