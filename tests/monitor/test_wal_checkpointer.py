@@ -28,14 +28,15 @@ def _wait_for(condition: object, timeout_s: float = 5.0) -> bool:
 def test_a_nudge_checkpoints_the_wal_into_the_database_file(tmp_path: Path) -> None:
     path = tmp_path / "x.db"
     db = _writer(path)
-    checkpointer = WalCheckpointer(path, interval_s=0.05)
+    checkpointer = WalCheckpointer(path, interval_s=0.05, every_bytes=1_500_000)
     checkpointer.attach(db)
     assert db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] > 1000  # the backstop only
     before = path.stat().st_size
     db.executemany("INSERT INTO t VALUES (randomblob(1000))", [()] * 2000)
+    checkpointer.nudge(1_000_000)  # under every_bytes: not yet
     time.sleep(0.3)
-    assert path.stat().st_size == before  # committed, in the WAL, no nudge: nothing copied
-    checkpointer.nudge()
+    assert path.stat().st_size == before  # committed, in the WAL, nothing copied
+    checkpointer.nudge(1_000_000)
     assert _wait_for(lambda: path.stat().st_size > before + 1_000_000)
     checkpointer.close()
     db.close()
@@ -46,7 +47,7 @@ def test_close_checkpoints_and_stops_the_thread(tmp_path: Path) -> None:
     db = _writer(path)
     checkpointer = WalCheckpointer(path, interval_s=10.0)
     checkpointer.attach(db)
-    checkpointer.nudge()
+    checkpointer.nudge(10**9)
     before = path.stat().st_size
     db.executemany("INSERT INTO t VALUES (randomblob(1000))", [()] * 500)
     started = time.monotonic()

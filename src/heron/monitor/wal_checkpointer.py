@@ -3,9 +3,10 @@
 With SQLite's automatic checkpoints, the commit that crosses 1,000 WAL pages copies them back
 into the database file itself: about two thirds of a log write's commit time
 (bench/README.md, figure 8a). Here a thread with its own connection runs a PASSIVE checkpoint
-instead, at most every ``interval_s`` and only after the writer said it committed (``nudge``),
-so an idle store wakes nobody; the sqlite3 module releases the GIL while SQLite works, so the
-copy runs beside the writer on another core. The writer keeps an automatic checkpoint at
+instead, once the writer has reported (``nudge``) ``every_bytes`` of committed data, at most
+every ``interval_s``: a checkpoint syncs the files, so small commits do not each get one, and an
+idle store wakes nobody. The sqlite3 module releases the GIL while SQLite works, so the copy
+runs beside the writer on another core. The writer keeps an automatic checkpoint at
 ``BACKSTOP_PAGES`` only as a backstop should this thread fall behind.
 """
 
@@ -20,14 +21,20 @@ log = logging.getLogger(__name__)
 
 #: WAL pages after which the writer's own commit checkpoints anyway (the backstop).
 BACKSTOP_PAGES = 8_192
+#: Committed bytes reported before a checkpoint is due (SQLite's default is 1,000 pages).
+EVERY_BYTES = 4 * 1024 * 1024
 
 
 class WalCheckpointer:
     """A daemon thread checkpointing the WAL of the database at ``path`` every ``interval_s``."""
 
-    def __init__(self, path: Path, *, interval_s: float = 0.5) -> None:
+    def __init__(
+        self, path: Path, *, interval_s: float = 0.5, every_bytes: int = EVERY_BYTES
+    ) -> None:
         self._path = path
         self._interval_s = interval_s
+        self._every_bytes = every_bytes
+        self._pending_bytes = 0
         self._stop = threading.Event()
         self._dirty = threading.Event()
         self._thread: threading.Thread | None = None
@@ -44,9 +51,13 @@ class WalCheckpointer:
             )
             self._thread.start()
 
-    def nudge(self) -> None:
-        """Tell the thread the writer committed: a checkpoint is due."""
-        self._dirty.set()
+    def nudge(self, committed_bytes: int) -> None:
+        """Tell the thread the writer committed about ``committed_bytes``; past ``every_bytes``
+        since the last checkpoint, one is due."""
+        self._pending_bytes += committed_bytes
+        if self._pending_bytes >= self._every_bytes:
+            self._pending_bytes = 0
+            self._dirty.set()
 
     def close_soon(self) -> None:
         """Ask the thread to stop without waiting (for a store collected without close)."""

@@ -136,7 +136,6 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 self._db.execute(f"DELETE FROM {table} WHERE group_id=?", (gid,))
             self._db.execute("DELETE FROM log_groups WHERE id=?", (gid,))
             self._db.execute("COMMIT")
-            self._committed()
             self._forget_group(name, gid)
 
     def _forget_group(self, name: str, gid: int) -> None:
@@ -206,7 +205,6 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 "UPDATE log_groups SET stored_bytes=stored_bytes-? WHERE id=?", (stored, gid)
             )
             self._db.execute("COMMIT")
-            self._committed()
             self._stream_ids.pop((gid, stream), None)
 
     def streams(self, group: str, prefix: str | None = None) -> list[StreamInfo]:
@@ -345,7 +343,6 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 try:
                     deleted += expire_group(self._db, gid, cutoff)
                     self._db.execute("COMMIT")
-                    self._committed()
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise

@@ -53,13 +53,13 @@ class EventWrites:
         """Insert ``plan`` and commit the transaction the caller began, extracting its metrics
         meanwhile; returns how many events were stored. A failed commit is rolled back and
         raised; the caller rolls back after any other failure."""
-        statements, count = self._statements(plan, now)
+        statements, count, size = self._statements(plan, now)
         filters = [self._group_filters(gid) for gid, _ in plan]  # reads before the handoff
         for sql, args in statements:
             self._db.execute(sql, args)
         if count < OVERLAP_FROM_EVENTS:
             _commit(self._db)
-            self._committed()
+            self._committed(size)
             self._extract(plan, filters, now)
             self._send()
             return count
@@ -73,14 +73,15 @@ class EventWrites:
         if failure is not None:
             self._batch.flush(None)  # nothing stored: no metrics either
             raise failure
-        self._committed()
+        self._committed(size)
         self._send()
         return count
 
-    def _statements(self, plan: WritePlan, now: int) -> tuple[list[_Statement], int]:
-        """The inserts and summary updates for ``plan`` (packing sorts each stream's events)."""
+    def _statements(self, plan: WritePlan, now: int) -> tuple[list[_Statement], int, int]:
+        """The inserts and summary updates for ``plan`` (packing sorts each stream's events),
+        the number of events and their size in bytes."""
         statements: list[_Statement] = []
-        count = 0
+        count = total = 0
         for gid, per_stream in plan:
             group_bytes = 0
             for sid, events in per_stream.items():
@@ -102,10 +103,11 @@ class EventWrites:
                 )
                 group_bytes += size
                 count += len(events)
+            total += group_bytes
             statements.append(
                 ("UPDATE log_groups SET stored_bytes=stored_bytes+? WHERE id=?", (group_bytes, gid))
             )
-        return statements, count
+        return statements, count, total
 
     def _extract(self, plan: WritePlan, filters: list[list[MetricFilter]], now: int) -> None:
         """Run metric filters and EMF into the batch; extraction never fails a write."""
@@ -133,9 +135,9 @@ class EventWrites:
             self.emf.stats.validation_errors += 1
             self._batch.flush(None)
 
-    def _committed(self) -> None:
+    def _committed(self, size: int) -> None:
         if self._checkpointer is not None:
-            self._checkpointer.nudge()
+            self._checkpointer.nudge(size)
 
     def _stop_committer(self) -> None:
         if self._committer is not None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,7 +33,6 @@ from heron.monitor.metrics.cell_codec import (
     decode_blocks,
 )
 from heron.monitor.metrics.periods import CellSet
-from heron.monitor.wal_checkpointer import WalCheckpointer
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (
@@ -101,14 +99,9 @@ class MetricDB:
         self._w = _connect(path, synchronous)
         self._w.executescript(_SCHEMA)
         self._r = _connect(path, synchronous)
-        # Commits (every acknowledged put) no longer copy the WAL back themselves.
-        self._checkpointer = WalCheckpointer(path)
-        self._checkpointer.attach(self._w)
-        weakref.finalize(self, self._checkpointer.close_soon)
 
     def close(self) -> None:
-        """Close both connections (after a last checkpoint)."""
-        self._checkpointer.close()
+        """Close both connections."""
         self._w.close()
         self._r.close()
 
@@ -240,7 +233,6 @@ class MetricDB:
         try:
             yield
             w.execute("COMMIT")
-            self._checkpointer.nudge()
         except BaseException:
             if w.in_transaction:  # also when COMMIT itself failed
                 w.execute("ROLLBACK")
