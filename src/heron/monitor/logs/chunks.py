@@ -162,14 +162,14 @@ def merge_ascending(
 def merge_descending(
     chunks: Iterable[ChunkRow], window: Window, select: Selector = every_event
 ) -> Iterator[list[Event]]:
-    """Selected events of ``chunks`` (ordered by first ts descending) newest first.
+    """Selected events of ``chunks`` (ordered by last ts, then id, descending) newest first.
 
-    A later chunk starts no later than the next one's first ts, so it ends at most
-    ``CHUNK_SPAN_MS`` after it: buffered events newer than that are released.
+    Every later chunk ends no later than the next one does, so buffered events newer than the
+    next chunk's last timestamp are released.
     """
     buffer: list[Event] = []
     for chunk in chunks:
-        bound = chunk[2] + CHUNK_SPAN_MS
+        bound = chunk[3]
         if buffer:
             buffer.sort(reverse=True)
             cut = bisect.bisect_left(buffer, -bound, key=_negated_time)  # newer than bound

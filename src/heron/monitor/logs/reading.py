@@ -199,8 +199,8 @@ class EventReads:
         *,
         descending: bool,
     ) -> Iterator[ChunkRow]:
-        """The chunks of one group or stream that may hold events of ``window``, ordered by first
-        timestamp (then id), ascending or descending, fetched a few at a time."""
+        """The chunks of one group or stream that may hold events of ``window``, fetched a few
+        at a time: ascending by first timestamp (then id), or descending by last timestamp."""
         where = [f"{column}=?"]
         args: list[Any] = [key]
         if streams:
@@ -212,31 +212,38 @@ class EventReads:
                 hi = window.after[0] if hi is None else min(hi, window.after[0])
             else:
                 lo = window.after[0] if lo is None else max(lo, window.after[0])
-        if lo is not None:
-            # A chunk spans at most CHUNK_SPAN_MS: the bound lets SQLite seek the index.
-            where.append("first_ts >= ? AND last_ts >= ?")
-            args += [lo - CHUNK_SPAN_MS, lo]
-        if hi is not None:
-            where.append("first_ts <= ?")
-            args.append(hi)
-        if descending:
-            order, seek = "DESC", "(first_ts < ? OR (first_ts = ? AND id < ?))"
+        # A chunk spans at most CHUNK_SPAN_MS: the extra bound lets SQLite seek the index.
+        if descending:  # newest first, by last timestamp (one stream's reads only)
+            if lo is not None:
+                where.append("last_ts >= ?")
+                args.append(lo)
+            if hi is not None:
+                where.append("last_ts <= ? AND first_ts <= ?")
+                args += [hi + CHUNK_SPAN_MS, hi]
+            order_by, order, seek = "last_ts", "DESC", "(last_ts < ? OR (last_ts = ? AND id < ?))"
             cursor: tuple[int, int] = (2**62, 2**62)
-        else:
-            order, seek = "ASC", "(first_ts > ? OR (first_ts = ? AND id > ?))"
+        else:  # oldest first, by first timestamp
+            if lo is not None:
+                where.append("first_ts >= ? AND last_ts >= ?")
+                args += [lo - CHUNK_SPAN_MS, lo]
+            if hi is not None:
+                where.append("first_ts <= ?")
+                args.append(hi)
+            order_by, order, seek = "first_ts", "ASC", "(first_ts > ? OR (first_ts = ? AND id > ?))"
             cursor = (-(2**62), -1)
         sql = (
             "SELECT id, stream_id, first_ts, last_ts, ingest_ms, stamps, lengths, messages"
             f" FROM log_chunks WHERE {' AND '.join(where)} AND {seek}"
-            f" ORDER BY first_ts {order}, id {order} LIMIT {_CHUNKS_PER_QUERY}"
+            f" ORDER BY {order_by} {order}, id {order} LIMIT {_CHUNKS_PER_QUERY}"
         )
+        at = 3 if descending else 2
         while True:
             with self._lock:
                 rows = self._db.execute(sql, (*args, cursor[0], cursor[0], cursor[1])).fetchall()
             yield from rows
             if len(rows) < _CHUNKS_PER_QUERY:
                 return
-            cursor = (rows[-1][2], rows[-1][0])
+            cursor = (rows[-1][at], rows[-1][0])
 
 
 def pattern_selector(pattern: FilterPattern) -> Selector:

@@ -40,6 +40,8 @@ CREATE TABLE IF NOT EXISTS log_chunks (
 );
 CREATE INDEX IF NOT EXISTS log_chunks_group ON log_chunks (group_id, first_ts);
 CREATE INDEX IF NOT EXISTS log_chunks_stream ON log_chunks (stream_id, first_ts);
+-- GetLogEvents from the end (its default) reads a stream newest first.
+CREATE INDEX IF NOT EXISTS log_chunks_stream_last ON log_chunks (stream_id, last_ts);
 CREATE TABLE IF NOT EXISTS metric_filters (
     group_id INTEGER NOT NULL,
     name TEXT NOT NULL,
