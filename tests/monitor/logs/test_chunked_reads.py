@@ -249,3 +249,24 @@ def test_a_data_dir_with_one_row_per_event_is_moved_into_chunks(tmp_path: Path) 
     tables = {r[0] for r in store._db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "log_events" not in tables
     store.close()
+
+
+def test_an_empty_quoted_term_matches_every_line(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    store.ingest([LogEvent("g", "s", NOW, "hello"), LogEvent("g", "s", NOW + 1, "world")])
+    for source in ('""', '"" ""'):
+        page = store.filter_events("g", pattern=compile_pattern(source))
+        assert [e.message for e in page.events] == ["hello", "world"]
+    store.close()
+
+
+def test_a_stream_created_during_a_scan_is_named(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    for i in range(40):  # one chunk each: the scan fetches them a few at a time
+        store.ingest([LogEvent("g", "s", NOW - 100_000 + i * 1000, f"m{i}")])
+    scan = store.scan_events(["g"], 0, 2**60)
+    assert next(scan)[1:] == ("s", NOW - 100_000, NOW, "m0")
+    store.ingest([LogEvent("g", "new", NOW, "late")])
+    rest = list(scan)
+    assert len(rest) == 40 and rest[-1][1] == "new" and rest[-1][4] == "late"
+    store.close()

@@ -296,3 +296,14 @@ def test_the_batch_fast_path_matches_the_line_by_line_path(
         slow.extract_line(message, ts, slow.batch, lo, hi)
     assert fast.batch.flush(None) == slow.batch.flush(None)
     assert fast.stats == slow.stats
+
+
+def test_a_directive_too_deep_to_serialize_costs_only_its_own_line() -> None:
+    good = json.dumps(doc())
+    nested = "[" * 300 + "]" * 300  # orjson reads 1,024 levels but writes only 255
+    deep = f'{{"_aws":{{"Timestamp":{NOW - 5},"CloudWatchMetrics":[{nested}]}}}}'
+    ex = EmfExtractor()
+    ex.extract([(NOW, good), (NOW, deep), (NOW, good)], now_ms=NOW)
+    samples = ex.batch.flush(None)
+    assert sum(len(s.values) for s in samples) == 2 * len(extract(good)[0][0].values)
+    assert ex.stats.validation_errors == 1 and ex.stats.documents == 3

@@ -119,7 +119,10 @@ class EmfExtractor:
                         directives = aws.get("CloudWatchMetrics")
                         ts = aws.get("Timestamp", event_ts)
                         if type(directives) is list and type(ts) is int and lo <= ts <= hi:
-                            found = plans.get(_dumps(directives))
+                            try:
+                                found = plans.get(_dumps(directives))
+                            except Exception:  # e.g. nested deeper than orjson writes
+                                found = None
                             if found is not None and len(found) == 1 and found[0] is not None:
                                 added = _numbers_row(found[0], doc, ts, rows)
                                 if added:

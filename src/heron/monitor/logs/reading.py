@@ -155,7 +155,7 @@ class EventReads:
         scanned = 0
         for ready, examined, resume in merge_ascending(chunks, window, select):
             for ts, eid, ing, msg, sid in ready:
-                out.append(StoredEvent(streams[sid], ts, ing, msg, eid))
+                out.append(StoredEvent(self._stream_name(streams, sid), ts, ing, msg, eid))
                 if len(out) >= limit:
                     return FilterPage(out, encode_position("n", ts, eid))
             scanned += examined
@@ -173,7 +173,7 @@ class EventReads:
             chunks = self._chunks("group_id", gid, (), window, descending=False)
             for ready, _, _ in merge_ascending(chunks, window):
                 for ts, _eid, ing, msg, sid in ready:
-                    yield group, streams[sid], ts, ing, msg
+                    yield group, self._stream_name(streams, sid), ts, ing, msg
 
     def _streams_of(
         self, group: str, names: Sequence[str] | None, prefix: str | None
@@ -189,6 +189,16 @@ class EventReads:
             for sid, name in rows
             if (names is None or name in names) and (prefix is None or name.startswith(prefix))
         }
+
+    def _stream_name(self, streams: dict[int, str], sid: int) -> str:
+        """A stream's name from ``streams``, or, for one created since it was read (a scan
+        releases the lock between queries), from the database."""
+        name = streams.get(sid)
+        if name is None:
+            with self._lock:
+                row = self._db.execute("SELECT name FROM log_streams WHERE id=?", (sid,)).fetchone()
+            name = streams[sid] = str(row[0]) if row is not None else ""
+        return name
 
     def _chunks(
         self,
@@ -255,7 +265,7 @@ def pattern_selector(pattern: FilterPattern) -> Selector:
     such as ``"level"`` is on every line, its value seldom.
     """
     matches = pattern.matches
-    literals = pattern.required
+    literals = tuple(lit for lit in pattern.required if lit)  # "" is in every line
     json_escapes = pattern.kind == "json"
 
     def select(text: str, offs: list[int], lo: int, hi: int) -> list[int]:
