@@ -262,11 +262,12 @@ def test_an_empty_quoted_term_matches_every_line(tmp_path: Path) -> None:
 
 def test_a_stream_created_during_a_scan_is_named(tmp_path: Path) -> None:
     store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
-    for i in range(40):  # one chunk each: the scan fetches them a few at a time
-        store.ingest([LogEvent("g", "s", NOW - 100_000 + i * 1000, f"m{i}")])
+    count = 700  # one chunk each: the scan fetches them a few at a time, between its steps
+    for i in range(count):
+        store.ingest([LogEvent("g", "s", NOW - 100_000 + i * 100, f"m{i}")])
     scan = store.scan_events(["g"], 0, 2**60)
     assert next(scan)[1:] == ("s", NOW - 100_000, NOW, "m0")
     store.ingest([LogEvent("g", "new", NOW, "late")])
     rest = list(scan)
-    assert len(rest) == 40 and rest[-1][1] == "new" and rest[-1][4] == "late"
+    assert len(rest) == count and rest[-1][1] == "new" and rest[-1][4] == "late"
     store.close()

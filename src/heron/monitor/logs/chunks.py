@@ -8,9 +8,8 @@ per event did. A chunk costs one row and two index entries however many events i
 per event with two indexes cost ~2.4 µs a line, most of what the telemetry sink spent per request
 (bench/README.md, figure 6).
 
-Chunks of one group overlap in time (every stream writes one per commit), so reads merge them:
-chunks arrive by first timestamp, and every buffered event older than the next chunk's first
-timestamp can be released in order, because no later chunk holds anything older.
+Chunks of one group overlap in time (every stream writes one per commit), so reads merge them
+(``chunk_merge``).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 from array import array
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from operator import itemgetter
 
@@ -132,101 +131,3 @@ class Window:
 def resume_after(next_first_ts: int) -> tuple[int, int]:
     """The position after every event older than ``next_first_ts``: a safe paging token."""
     return (next_first_ts - 1, 2**62)
-
-
-def merge_ascending(
-    chunks: Iterable[ChunkRow], window: Window, select: Selector = every_event
-) -> Iterator[tuple[list[Event], int, tuple[int, int] | None]]:
-    """Selected events of ``chunks`` (ordered by first ts, then id) in (ts, id) order.
-
-    Yields (events, how many events were examined, position): every event up to ``position``
-    has been yielded or rejected, so a read may stop after any step and resume there; the last
-    step's position is None (nothing left).
-    """
-    buffer: list[Event] = []
-    scanned = 0
-    for chunk in chunks:
-        first = chunk[2]
-        if buffer:
-            buffer.sort()
-            cut = bisect.bisect_left(buffer, first, key=_by_time)
-            if cut:
-                ready, buffer = buffer[:cut], buffer[cut:]
-                yield ready, scanned, resume_after(first)
-                scanned = 0
-        scanned += _take(chunk, window, select, buffer)
-    buffer.sort()
-    yield buffer, scanned, None
-
-
-def merge_descending(
-    chunks: Iterable[ChunkRow], window: Window, select: Selector = every_event
-) -> Iterator[list[Event]]:
-    """Selected events of ``chunks`` (ordered by last ts, then id, descending) newest first.
-
-    Every later chunk ends no later than the next one does, so buffered events newer than the
-    next chunk's last timestamp are released.
-    """
-    buffer: list[Event] = []
-    for chunk in chunks:
-        bound = chunk[3]
-        if buffer:
-            buffer.sort(reverse=True)
-            cut = bisect.bisect_left(buffer, -bound, key=_negated_time)  # newer than bound
-            if cut:
-                ready, buffer = buffer[:cut], buffer[cut:]
-                yield ready
-        _take(chunk, window, select, buffer, descending=True)
-    buffer.sort(reverse=True)
-    yield buffer
-
-
-def _negated_time(event: Event) -> int:
-    # Newest first: the buffer is ascending in -ts, so bisect can search it.
-    return -event[0]
-
-
-def _take(
-    chunk: ChunkRow,
-    window: Window,
-    select: Selector,
-    into: list[Event],
-    *,
-    descending: bool = False,
-) -> int:
-    """Append the chunk's selected events inside ``window``; returns how many were examined."""
-    cid, sid, _first, _last, ingest, stamp_blob, length_blob, text = chunk
-    stamps = unpack_stamps(stamp_blob)
-    base = cid * CHUNK_EVENTS
-    lo = 0 if window.lo is None else bisect.bisect_left(stamps, window.lo)
-    hi = len(stamps) if window.hi is None else bisect.bisect_right(stamps, window.hi)
-    if window.after is not None:
-        ts, eid = window.after
-        if descending:  # strictly before (ts, eid)
-            hi = min(hi, _before(stamps, ts, eid - base))
-        else:  # strictly after (ts, eid)
-            lo = max(lo, _after(stamps, ts, eid - base))
-    if lo >= hi:
-        return 0
-    offs = offsets(length_blob)
-    into.extend(
-        [
-            (stamps[i], base + i, ingest, text[offs[i] : offs[i + 1]], sid)
-            for i in select(text, offs, lo, hi)
-        ]
-    )
-    return hi - lo
-
-
-def _after(stamps: array[int], ts: int, index: int) -> int:
-    """First index whose (ts, index) comes after (ts, index) given (index may be off-chunk)."""
-    start = bisect.bisect_left(stamps, ts)
-    stop = bisect.bisect_right(stamps, ts, start)
-    return min(max(start, index + 1), stop)
-
-
-def _before(stamps: array[int], ts: int, index: int) -> int:
-    """One past the last index whose (ts, index) comes before (ts, index)."""
-    start = bisect.bisect_left(stamps, ts)
-    stop = bisect.bisect_right(stamps, ts, start)
-    return max(min(stop, index), start)

@@ -15,15 +15,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from heron.monitor.logs.chunks import (
-    CHUNK_SPAN_MS,
-    ChunkRow,
-    Selector,
-    Window,
-    every_event,
-    merge_ascending,
-    merge_descending,
-)
+from heron.monitor.logs.chunk_merge import merge_ascending, merge_descending
+from heron.monitor.logs.chunks import CHUNK_SPAN_MS, ChunkRow, Selector, Window, every_event
 from heron.monitor.logs.patterns import FilterPattern
 from heron.monitor.logs.store_errors import InvalidRequest
 from heron.monitor.logs.store_sql import StoredEvent
