@@ -231,16 +231,18 @@ def test_a_data_dir_with_one_row_per_event_is_moved_into_chunks(tmp_path: Path) 
         """
     )
     rows = [
-        (1, 1, NOW - 5, "a1"),
-        (2, 2, NOW - 4, "b1"),
-        (3, 1, NOW - 9, "a0"),
-        (4, 1, NOW - 5, "a2"),
+        (1, 1, NOW - 5, NOW - 100, "a1"),
+        (2, 2, NOW - 4, NOW - 100, "b1"),
+        (3, 1, NOW - 9, NOW - 200, "a0"),
+        (4, 1, NOW - 5, NOW - 100, "a2"),
     ]
-    db.executemany("INSERT INTO log_events VALUES (?, 1, ?, ?, 0, ?)", rows)
+    db.executemany("INSERT INTO log_events VALUES (?, 1, ?, ?, ?, ?)", rows)
     db.commit()
     db.close()
     store = LogStore(path, clock=lambda: NOW_S)
-    assert [e.message for e in store.filter_events("g").events] == ["a0", "a1", "a2", "b1"]
+    events = store.filter_events("g").events
+    assert [e.message for e in events] == ["a0", "a1", "a2", "b1"]
+    assert [e.ingestion_ms for e in events] == [NOW - 200, NOW - 100, NOW - 100, NOW - 100]
     assert [e.message for e in store.get_events("g", "a", start_from_head=True).events] == [
         "a0",
         "a1",
@@ -270,4 +272,13 @@ def test_a_stream_created_during_a_scan_is_named(tmp_path: Path) -> None:
     store.ingest([LogEvent("g", "new", NOW, "late")])
     rest = list(scan)
     assert len(rest) == count and rest[-1][1] == "new" and rest[-1][4] == "late"
+    store.close()
+
+
+def test_timestamps_beyond_64_bits_are_skipped_and_the_store_stays_usable(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    assert store.ingest([LogEvent("g", "s", 2**63, "too late"), LogEvent("g", "s", NOW, "ok")]) == 1
+    store.put_events("g", "s", [(NOW + 1, "after")])
+    got = store.get_events("g", "s", start_from_head=True).events
+    assert [e.message for e in got] == ["ok", "after"]
     store.close()

@@ -7,6 +7,7 @@ lazily (up to 72 hours late), and a chunk's event ids stay stable because chunks
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 
 from heron.monitor.logs.chunks import pack
@@ -61,10 +62,11 @@ def migrate_event_rows(db: sqlite3.Connection) -> int:
                 ).fetchall()
                 if not rows:
                     break
-                events = [(ts, message) for ts, _id, _ingest, message in rows]
-                ingest = min(row[2] for row in rows)
-                for chunk in pack(events):
-                    db.execute(INSERT_CHUNK, (gid, sid, ingest, *chunk.columns()))
+                # One chunk per run of equal ingestion times, so every event keeps its own.
+                for ingest, run in itertools.groupby(rows, key=lambda row: row[2]):
+                    events = [(ts, message) for ts, _id, _ingest, message in run]
+                    for chunk in pack(events):
+                        db.execute(INSERT_CHUNK, (gid, sid, ingest, *chunk.columns()))
                 moved += len(rows)
                 after = (rows[-1][0], rows[-1][1])
         db.execute("DROP TABLE log_events")

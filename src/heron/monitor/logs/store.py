@@ -40,7 +40,7 @@ from heron.monitor.logs.store_errors import (
 from heron.monitor.logs.store_filters import MetricFilterStore
 from heron.monitor.logs.store_sql import SCHEMA, GroupInfo, StreamInfo
 from heron.monitor.logs.writing import EventWrites, WritePlan
-from heron.monitor.wal_checkpointer import WalCheckpointer
+from heron.monitor.wal_checkpointer import EVERY_BYTES, WalCheckpointer
 from heron.types import Clock, LogEvent
 
 
@@ -51,6 +51,9 @@ class PutResult:
     accepted: int
     decision: BatchDecision
 
+
+#: Timestamps the store can keep (SQLite integers are 64-bit).
+_MIN_TS, _MAX_TS = -(2**63), 2**63 - 1
 
 __all__ = [
     "AlreadyExists",
@@ -86,6 +89,8 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
         # Chunks are large rows: 16 KiB pages take a third off a commit (new files only).
         self._db.execute("PRAGMA page_size=16384")
         self._db.execute("PRAGMA journal_mode=WAL")
+        # After a burst the WAL file is cut back to 64 MiB once checkpointed.
+        self._db.execute("PRAGMA journal_size_limit=67108864")
         # NORMAL in WAL mode keeps every commit across a process crash (kill -9).
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.executescript(SCHEMA)
@@ -136,6 +141,7 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 self._db.execute(f"DELETE FROM {table} WHERE group_id=?", (gid,))
             self._db.execute("DELETE FROM log_groups WHERE id=?", (gid,))
             self._db.execute("COMMIT")
+            self._committed(EVERY_BYTES)
             self._forget_group(name, gid)
 
     def _forget_group(self, name: str, gid: int) -> None:
@@ -205,6 +211,7 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 "UPDATE log_groups SET stored_bytes=stored_bytes-? WHERE id=?", (stored, gid)
             )
             self._db.execute("COMMIT")
+            self._committed(EVERY_BYTES)
             self._stream_ids.pop((gid, stream), None)
 
     def streams(self, group: str, prefix: str | None = None) -> list[StreamInfo]:
@@ -279,7 +286,12 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
         into: list[tuple[int, str]] = []
         for e in events:
             message, ts = e.message, e.timestamp_ms
-            if not isinstance(message, str) or not isinstance(ts, int) or not message:
+            if (
+                not isinstance(message, str)
+                or not isinstance(ts, int)
+                or not message
+                or not _MIN_TS <= ts <= _MAX_TS
+            ):
                 continue
             # A batch holds runs of one stream (an invocation's lines): look the list up once
             # per run, not once per event.
@@ -299,7 +311,7 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                     }
                     plan.append((gid, per_stream))
                 stored = self._store(plan, now)
-            except sqlite3.Error:
+            except Exception:  # never raises: the telemetry sink must go on
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 self._group_ids.clear()
@@ -341,9 +353,12 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 cutoff = now_ms - int(days) * 86_400_000
                 self._db.execute("BEGIN IMMEDIATE")
                 try:
-                    deleted += expire_group(self._db, gid, cutoff)
+                    gone = expire_group(self._db, gid, cutoff)
                     self._db.execute("COMMIT")
                 except BaseException:
                     self._db.execute("ROLLBACK")
                     raise
+                if gone:
+                    self._committed(EVERY_BYTES)  # deletes rewrite pages: checkpoint soon
+                deleted += gone
         return deleted
