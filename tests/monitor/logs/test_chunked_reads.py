@@ -11,12 +11,13 @@ import sqlite3
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from heron.monitor.logs.chunks import CHUNK_EVENTS, CHUNK_SPAN_MS
 from heron.monitor.logs.patterns import compile_pattern
-from heron.monitor.logs.store import LogStore
+from heron.monitor.logs.store import InvalidRequest, LogStore
 from heron.monitor.logs.store_sql import StoredEvent
 from heron.types import LogEvent
 
@@ -281,4 +282,14 @@ def test_timestamps_beyond_64_bits_are_skipped_and_the_store_stays_usable(tmp_pa
     store.put_events("g", "s", [(NOW + 1, "after")])
     got = store.get_events("g", "s", start_from_head=True).events
     assert [e.message for e in got] == ["ok", "after"]
+    store.close()
+
+
+def test_a_token_with_numbers_beyond_64_bits_is_invalid(tmp_path: Path) -> None:
+    store = LogStore(tmp_path / "logs.db", clock=lambda: NOW_S)
+    store.ingest([LogEvent("g", "s", NOW, "x")])
+    with pytest.raises(InvalidRequest, match="nextToken"):
+        store.filter_events("g", token="n/99999999999999999999/00000000000000000001")
+    with pytest.raises(InvalidRequest, match="nextToken"):
+        store.get_events("g", "s", token="f/00000000000000000001/99999999999999999999")
     store.close()

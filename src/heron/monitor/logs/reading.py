@@ -57,9 +57,12 @@ def decode_position(token: str, prefixes: str) -> tuple[str, int, int]:
     if len(parts) != 3 or parts[0] not in prefixes.split(","):
         raise InvalidRequest("The specified nextToken is invalid.")
     try:
-        return parts[0], int(parts[1]), int(parts[2])
+        ts, eid = int(parts[1]), int(parts[2])
     except ValueError as exc:
         raise InvalidRequest("The specified nextToken is invalid.") from exc
+    if not (-(2**62) <= ts <= 2**62 and -1 <= eid <= 2**62):  # SQLite integers are 64-bit
+        raise InvalidRequest("The specified nextToken is invalid.")
+    return parts[0], ts, eid
 
 
 class EventReads:

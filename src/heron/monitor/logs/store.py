@@ -52,8 +52,8 @@ class PutResult:
     decision: BatchDecision
 
 
-#: Timestamps the store can keep (SQLite integers are 64-bit).
-_MIN_TS, _MAX_TS = -(2**63), 2**63 - 1
+#: Timestamps the store keeps (SQLite integers are 64-bit; paging tokens allow ±2^62).
+_MIN_TS, _MAX_TS = -(2**62), 2**62
 
 __all__ = [
     "AlreadyExists",
