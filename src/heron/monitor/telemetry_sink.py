@@ -18,12 +18,9 @@ from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.store import LogStore
 from heron.monitor.metrics import model, retention
 from heron.monitor.metrics.ingest import SampleBatch
-from heron.types import Dimensions, LogEvent, MetricDatum, Sample
+from heron.types import LogEvent, MetricDatum, Sample
 
 log = logging.getLogger(__name__)
-
-#: Most series keys remembered; past it the cache starts over (it only saves string building).
-_KEY_CACHE_SIZE = 100_000
 
 
 def datum_to_sample(datum: MetricDatum) -> Sample:
@@ -63,7 +60,7 @@ class MonitorSink:
         self._metrics = metrics
         # The metric store's column-wise entry point, when it has one (fakes may not).
         self._put_batch: Callable[[SampleBatch], None] | None = getattr(metrics, "put_batch", None)
-        self._keys: dict[tuple[str, str, Dimensions], str] = {}
+        self._keys = model.MetricKeys()
         self._interval_s = interval_s
         self._max_buffer = max_buffer
         self._logs: list[LogEvent] = []
@@ -173,14 +170,14 @@ class MonitorSink:
         codes = model.UNIT_CODES
         for d in datums:
             batch.add_value(
-                self._key(d.namespace, d.name, d.dimensions),
+                self._keys.key(d.namespace, d.name, d.dimensions),
                 codes[d.unit],
                 d.timestamp_ms,
                 retention.level_for_resolution(d.storage_resolution),
                 d.value,
             )
         for s in samples:
-            key = self._key(s.namespace, s.name, s.dimensions)
+            key = self._keys.key(s.namespace, s.name, s.dimensions)
             level = retention.level_for_resolution(s.storage_resolution)
             if s.values:
                 counts = s.counts or None
@@ -188,13 +185,3 @@ class MonitorSink:
             elif s.statistic_set is not None:
                 batch.add_statistic_set(key, codes[s.unit], s.timestamp_ms, level, s.statistic_set)
         self._put_batch(batch)
-
-    def _key(self, namespace: str, name: str, dimensions: Dimensions) -> str:
-        """The store's key for a metric, built once per series."""
-        ident = (namespace, name, dimensions)
-        key = self._keys.get(ident)
-        if key is None:
-            if len(self._keys) >= _KEY_CACHE_SIZE:
-                self._keys.clear()
-            key = self._keys[ident] = model.metric_key(namespace, name, dimensions)
-        return key

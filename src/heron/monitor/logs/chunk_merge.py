@@ -40,12 +40,14 @@ class _Cursor:
     __slots__ = ("base", "examined", "hi", "ingest", "next_lo", "offs", "picked", "select",
                  "sid", "size", "stamps", "taken", "text")  # fmt: skip
 
-    def __init__(self, chunk: ChunkRow, window: Window, select: Selector) -> None:
+    def __init__(
+        self, chunk: ChunkRow, window: Window, select: Selector, *, descending: bool = False
+    ) -> None:
         cid, sid, _first, _last, ingest, stamp_blob, length_blob, text = chunk
         self.stamps = unpack_stamps(stamp_blob)
         self.base = cid * CHUNK_EVENTS
         self.sid, self.ingest, self.text, self.select = sid, ingest, text, select
-        lo, self.hi = _bounds(self.stamps, self.base, window)
+        lo, self.hi = _bounds(self.stamps, self.base, window, descending=descending)
         self.offs = offsets(length_blob) if lo < self.hi else []
         self.next_lo = lo
         self.size = FIRST_SLICE
@@ -101,20 +103,21 @@ def merge_ascending(
         if not heap:
             break
         _ts, _eid, cursor = heapq.heappop(heap)
-        if not heap:  # one chunk alone: take its run up to the next chunk's start at once
-            bound = None if pending is None else pending[2]
-            i = cursor.head()
-            while i is not None and (bound is None or cursor.stamps[i] < bound):
-                ready.append(cursor.event(i))
-                cursor.taken += 1
-                if len(ready) >= _STEP:
-                    break
-                i = cursor.head()
-        else:
-            i = cursor.head()
-            assert i is not None
+        # Take the cursor's run while it comes before every other open chunk's next event and
+        # before the next chunk's start (the first event always does).
+        rival = heap[0][:2] if heap else None
+        bound = None if pending is None else pending[2]
+        i = cursor.head()
+        while (
+            i is not None
+            and (rival is None or (cursor.stamps[i], cursor.base + i) < rival)
+            and (bound is None or cursor.stamps[i] < bound)
+        ):
             ready.append(cursor.event(i))
             cursor.taken += 1
+            if len(ready) >= _STEP:
+                break
+            i = cursor.head()
         examined += _push(heap, cursor)
         if len(ready) >= _STEP or examined >= _STEP * 8:
             yield ready, examined, _position(heap, pending)
@@ -187,19 +190,9 @@ def _negated_time(event: Event) -> int:
 
 def _take(chunk: ChunkRow, window: Window, select: Selector, into: list[Event]) -> None:
     """Append the chunk's selected events inside ``window`` (newest-first reads)."""
-    cid, sid, _first, _last, ingest, stamp_blob, length_blob, text = chunk
-    stamps = unpack_stamps(stamp_blob)
-    base = cid * CHUNK_EVENTS
-    lo, hi = _bounds(stamps, base, window, descending=True)
-    if lo >= hi:
-        return
-    offs = offsets(length_blob)
-    into.extend(
-        [
-            (stamps[i], base + i, ingest, text[offs[i] : offs[i + 1]], sid)
-            for i in select(text, offs, lo, hi)
-        ]
-    )
+    cursor = _Cursor(chunk, window, select, descending=True)
+    if cursor.next_lo < cursor.hi:
+        into.extend(map(cursor.event, select(cursor.text, cursor.offs, cursor.next_lo, cursor.hi)))
 
 
 def _after(stamps: array[int], ts: int, index: int) -> int:

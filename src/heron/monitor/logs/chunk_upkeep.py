@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import sqlite3
 
-from heron.monitor.logs.chunks import pack
+from heron.monitor.logs.chunks import LIMIT, pack
 from heron.monitor.logs.store_sql import INSERT_CHUNK
 
 #: Rows converted per step when moving a data directory from the one-row-per-event layout.
@@ -53,7 +53,7 @@ def migrate_event_rows(db: sqlite3.Connection) -> int:
     try:
         streams = db.execute("SELECT DISTINCT group_id, stream_id FROM log_events").fetchall()
         for gid, sid in streams:
-            after = (-(2**62), -1)
+            after = (-LIMIT, -1)
             while True:
                 rows = db.execute(
                     "SELECT ts, id, ingest_ms, message FROM log_events WHERE stream_id=?"

@@ -25,6 +25,10 @@ from operator import itemgetter
 CHUNK_EVENTS = 16_384
 #: Widest time span of one chunk (ms); reads look back this far for chunks reaching into a range.
 CHUNK_SPAN_MS = 30_000
+#: Timestamps and event ids lie within ±LIMIT (SQLite integers are 64-bit; the margin leaves
+#: room for the sentinels and positions reads compute).
+LIMIT = 2**62
+
 #: A chunk as read: (id, stream id, first ts, last ts, ingestion ms, stamps, lengths, text).
 ChunkRow = tuple[int, int, int, int, int, bytes, bytes, str]
 #: One event on the way out: (ts, event id, ingestion ms, message, stream id).
@@ -130,4 +134,4 @@ class Window:
 
 def resume_after(next_first_ts: int) -> tuple[int, int]:
     """The position after every event older than ``next_first_ts``: a safe paging token."""
-    return (next_first_ts - 1, 2**62)
+    return (next_first_ts - 1, LIMIT)

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from heron.monitor.logs.chunk_merge import merge_ascending, merge_descending
-from heron.monitor.logs.chunks import CHUNK_SPAN_MS, ChunkRow, Selector, Window, every_event
+from heron.monitor.logs.chunks import (
+    CHUNK_SPAN_MS,
+    LIMIT,
+    ChunkRow,
+    Event,
+    Selector,
+    Window,
+    every_event,
+)
 from heron.monitor.logs.patterns import FilterPattern
 from heron.monitor.logs.store_errors import InvalidRequest
 from heron.monitor.logs.store_sql import StoredEvent
@@ -60,7 +68,7 @@ def decode_position(token: str, prefixes: str) -> tuple[str, int, int]:
         ts, eid = int(parts[1]), int(parts[2])
     except ValueError as exc:
         raise InvalidRequest("The specified nextToken is invalid.") from exc
-    if not (-(2**62) <= ts <= 2**62 and -1 <= eid <= 2**62):  # SQLite integers are 64-bit
+    if not (-LIMIT <= ts <= LIMIT and -1 <= eid <= LIMIT):
         raise InvalidRequest("The specified nextToken is invalid.")
     return parts[0], ts, eid
 
@@ -98,8 +106,8 @@ class EventReads:
             forward, after = direction == "f", (ts, eid)
         window = Window(start_ms, None if end_ms is None else end_ms - 1, after)
         chunks = self._chunks("stream_id", sid, (), window, descending=not forward)
-        rows: list[tuple[int, int, int, str, int]] = []
-        steps: Iterable[list[tuple[int, int, int, str, int]]] = (
+        rows: list[Event] = []
+        steps: Iterable[list[Event]] = (
             (ready for ready, _, _ in merge_ascending(chunks, window))
             if forward
             else merge_descending(chunks, window)
@@ -227,7 +235,7 @@ class EventReads:
                 where.append("last_ts <= ? AND first_ts <= ?")
                 args += [hi + CHUNK_SPAN_MS, hi]
             order_by, order, seek = "last_ts", "DESC", "(last_ts < ? OR (last_ts = ? AND id < ?))"
-            cursor: tuple[int, int] = (2**62, 2**62)
+            cursor: tuple[int, int] = (LIMIT, LIMIT)
         else:  # oldest first, by first timestamp
             if lo is not None:
                 where.append("first_ts >= ? AND last_ts >= ?")
@@ -236,7 +244,7 @@ class EventReads:
                 where.append("first_ts <= ?")
                 args.append(hi)
             order_by, order, seek = "first_ts", "ASC", "(first_ts > ? OR (first_ts = ? AND id > ?))"
-            cursor = (-(2**62), -1)
+            cursor = (-LIMIT, -1)
         sql = (
             "SELECT id, stream_id, first_ts, last_ts, ingest_ms, stamps, lengths, messages"
             f" FROM log_chunks WHERE {' AND '.join(where)} AND {seek}"

@@ -16,9 +16,6 @@ from heron.monitor.metrics import model, retention
 from heron.monitor.metrics.ingest import SampleBatch as ColumnBatch
 from heron.types import Dimensions
 
-#: Most store keys remembered; past it the cache starts over (it only saves string building).
-_KEY_CACHE_SIZE = 100_000
-
 #: One metric's identity within a slot: (namespace, name, unit, storage resolution).
 MetricDesc = tuple[str, str, str, int]
 
@@ -33,7 +30,7 @@ class SampleBatch:
         self._slot_ids: dict[tuple[MetricDesc, ...], int] = {}
         #: Rows of values by (slot, dimensions, second); EMF's fast path appends to it directly.
         self.rows: dict[tuple[int, Dimensions, int], list[tuple[Any, ...]]] = {}
-        self._keys: dict[tuple[int, int, Dimensions], str] = {}
+        self._keys = model.MetricKeys()
 
     def slot(self, metrics: tuple[MetricDesc, ...]) -> int:
         """The id of a group of metrics that are reported together (registered once)."""
@@ -72,10 +69,10 @@ class SampleBatch:
     def __bool__(self) -> bool:
         return bool(self.rows)
 
-    def _series(self) -> Iterator[tuple[int, int, MetricDesc, Dimensions, int, list[float]]]:
-        """(slot, metric index, metric, dimensions, second, values) per series and second."""
-        for (sid, dims, ts), rows in self.rows.items():
-            for i, desc in enumerate(self._slots[sid]):
+    def _series(self) -> Iterator[tuple[MetricDesc, Dimensions, int, list[float]]]:
+        """(metric, dimensions, second, values) per series and second."""
+        for (slot, dims, ts), rows in self.rows.items():
+            for i, desc in enumerate(self._slots[slot]):
                 values: list[float] = []
                 for row in rows:
                     v = row[i]
@@ -86,13 +83,13 @@ class SampleBatch:
                     else:
                         values.append(v)
                 if values:
-                    yield sid, i, desc, dims, ts, values
+                    yield desc, dims, ts, values
 
     def samples(self) -> list[Sample]:
         """The gathered datapoints as Samples (one per series and second)."""
         return [
             Sample(ns, name, dims, ts, tuple(values), (), None, unit, res)
-            for _sid, _i, (ns, name, unit, res), dims, ts, values in self._series()
+            for (ns, name, unit, res), dims, ts, values in self._series()
         ]
 
     def flush(self, sink: MetricSink | None) -> list[Sample]:
@@ -109,14 +106,8 @@ class SampleBatch:
         if not self.rows:
             return
         out = ColumnBatch()
-        keys = self._keys
-        if len(keys) >= _KEY_CACHE_SIZE:
-            keys.clear()
-        codes, level_for = model.UNIT_CODES, retention.level_for_resolution
-        for sid, i, (ns, name, unit, res), dims, ts, values in self._series():
-            key = keys.get((sid, i, dims))
-            if key is None:
-                key = keys[(sid, i, dims)] = model.metric_key(ns, name, dims)
-            out.add_values(key, codes[unit], ts, level_for(res), values)
+        key, codes, level_for = self._keys.key, model.UNIT_CODES, retention.level_for_resolution
+        for (ns, name, unit, res), dims, ts, values in self._series():
+            out.add_values(key(ns, name, dims), codes[unit], ts, level_for(res), values)
         self.rows = {}
         put_batch(out)

@@ -19,6 +19,7 @@ from typing import Any
 
 from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.chunk_upkeep import expire_group, migrate_event_rows
+from heron.monitor.logs.chunks import LIMIT
 from heron.monitor.logs.emf import EmfExtractor
 from heron.monitor.logs.metric_filters import MetricFilter
 from heron.monitor.logs.put_rules import BatchDecision, check_batch
@@ -51,9 +52,6 @@ class PutResult:
     accepted: int
     decision: BatchDecision
 
-
-#: Timestamps the store keeps (SQLite integers are 64-bit; paging tokens allow ±2^62).
-_MIN_TS, _MAX_TS = -(2**62), 2**62
 
 __all__ = [
     "AlreadyExists",
@@ -290,7 +288,7 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                 not isinstance(message, str)
                 or not isinstance(ts, int)
                 or not message
-                or not _MIN_TS <= ts <= _MAX_TS
+                or not -LIMIT <= ts <= LIMIT
             ):
                 continue
             # A batch holds runs of one stream (an invocation's lines): look the list up once

@@ -59,20 +59,18 @@ class EventWrites:
             self._db.execute(sql, args)
         if count < OVERLAP_FROM_EVENTS:
             _commit(self._db)
-            self._committed(size)
             self._extract(plan, filters, now)
-            self._send()
-            return count
-        if self._committer is None:
-            self._committer = ThreadPoolExecutor(1, thread_name_prefix="heron-logs-commit")
-        done: Future[None] = self._committer.submit(_commit, self._db)
-        try:
-            self._extract(plan, filters, now)
-        finally:
-            failure = done.exception()
-        if failure is not None:
-            self._batch.flush(None)  # nothing stored: no metrics either
-            raise failure
+        else:
+            if self._committer is None:
+                self._committer = ThreadPoolExecutor(1, thread_name_prefix="heron-logs-commit")
+            done: Future[None] = self._committer.submit(_commit, self._db)
+            try:
+                self._extract(plan, filters, now)
+            finally:
+                failure = done.exception()
+            if failure is not None:
+                self._batch.flush(None)  # nothing stored: no metrics either
+                raise failure
         self._committed(size)
         self._send()
         return count

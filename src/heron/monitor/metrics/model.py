@@ -67,3 +67,24 @@ def key_matches(key: str, name: str | None, filters: tuple[tuple[str, str | None
         if needle not in tail[tail.index(_SEP) :]:
             return False
     return True
+
+
+class MetricKeys:
+    """``metric_key`` remembered per metric, so a series sent again and again builds its key
+    once; at most ``size`` are kept (past it the cache starts over: it only saves work)."""
+
+    __slots__ = ("_keys", "_size")
+
+    def __init__(self, size: int = 100_000) -> None:
+        self._keys: dict[tuple[str, str, Dimensions], str] = {}
+        self._size = size
+
+    def key(self, namespace: str, name: str, dimensions: Dimensions) -> str:
+        """The store key of the metric."""
+        ident = (namespace, name, dimensions)
+        key = self._keys.get(ident)
+        if key is None:
+            if len(self._keys) >= self._size:
+                self._keys.clear()
+            key = self._keys[ident] = metric_key(namespace, name, dimensions)
+        return key
