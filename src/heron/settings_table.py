@@ -176,6 +176,14 @@ SETTINGS: tuple[Setting, ...] = (
         " period last 5 real seconds.",
     ),
     Setting(
+        "decode_workers",
+        int,
+        -1,
+        "Child processes that decode large PutMetricData requests beside the main process"
+        " (each leaves after 30 s idle); -1 picks one per core, at most 2, and none on one core;"
+        " 0 decodes in the main process.",
+    ),
+    Setting(
         "alarms_dir",
         str,
         "alarms",

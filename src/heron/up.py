@@ -146,6 +146,7 @@ async def run_up(
         account_id=str(settings["account_id"]),
         clock=clock,
         time_scale=scale,
+        decode_workers=int(settings["decode_workers"]),
         signature_clock=time.time,  # signatures are checked against real time, whatever the scale
         # Links and SubscribeURLs point at the monitor port unless [notify] public_url says so.
         notify={"public_url": f"http://127.0.0.1:{monitor_port}", **settings.notify},

@@ -148,3 +148,16 @@ def test_get_is_refused_for_json(aws: LiveAws) -> None:
     assert response.status_code == 405
     assert response.headers["content-type"] == "application/x-amz-json-1.1"
     assert "GET" in response.json()["message"]
+
+
+@pytest.mark.parametrize("member", ["Value", "Timestamp"])
+def test_cbor_bignum_beyond_a_double_is_serialization_exception(aws: LiveAws, member: str) -> None:
+    datum = {"MetricName": "M", "Value": 1.0, member: 10**400}
+    body = cbor2.dumps({"Namespace": "N", "MetricData": [datum]})
+    before = len(aws.ops.calls)
+    response = signed_post(aws, "monitoring", body, CBOR, path=CBOR_PATH + "PutMetricData")
+    assert response.status_code == 400
+    error = cbor2.loads(response.content)
+    assert error["__type"] == "SerializationException"
+    assert "out of range" in error["message"]
+    assert len(aws.ops.calls) == before

@@ -109,7 +109,8 @@ def error_of(exc: ClientError) -> tuple[str, str, int]:
 def running_monitor(data_dir: Path, models_dir: Path) -> Iterator[LiveMonitor]:
     """Start ``Monitor(data_dir)`` with its ``aws`` app on a free port; close both on exit."""
     clock = OffsetClock()
-    monitor = Monitor(data_dir, clock=clock)
+    # One decode worker whatever the machine, so large JSON PutMetricData always can use it.
+    monitor = Monitor(data_dir, clock=clock, decode_workers=1)
     # Signatures are checked against the real time even while a test moves the stores' clock
     # (a request signed "now" must not look four hours early).
     monitor.aws.clock = time.time

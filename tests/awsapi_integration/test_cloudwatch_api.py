@@ -205,6 +205,66 @@ def test_large_request_is_gzip_compressed_by_boto3_and_fully_stored(
     }
 
 
+def test_large_plain_request_is_stored_alike_whoever_decodes_it(
+    cw: Any, protocol: str, live: LiveMonitor, request: pytest.FixtureRequest
+) -> None:
+    """A plain 1,000-datum JSON request is decoded by a decode worker process; Query and CBOR
+    requests by the generic path; the stored statistics are the same and exact."""
+    pool = live.monitor.decode_pool
+    assert pool is not None
+    ns = namespace(request, protocol)
+    t0 = minute_start(5)
+    datums = [
+        {
+            "MetricName": "Plain",
+            "Dimensions": [{"Name": "Shard", "Value": f"shard-{i % 10}"}],
+            "Timestamp": t0 + i % 50,
+            "Value": float(i),
+            "Unit": "Count",
+        }
+        for i in range(1000)
+    ]
+    if protocol == "json":
+        deadline = time.monotonic() + 30
+        while pool.answered == 0 and time.monotonic() < deadline:  # the first starts a worker
+            cw.put_metric_data(Namespace=f"{ns}/warm-up", MetricData=datums)
+            time.sleep(0.05)
+    before = pool.answered
+    cw.put_metric_data(Namespace=ns, MetricData=datums)
+    assert pool.answered == before + (1 if protocol == "json" else 0)
+
+    got = cw.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": f"{stat.lower()}{shard}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": ns,
+                        "MetricName": "Plain",
+                        "Dimensions": [{"Name": "Shard", "Value": f"shard-{shard}"}],
+                    },
+                    "Period": MINUTE,
+                    "Stat": stat,
+                    "Unit": "Count",
+                },
+            }
+            for shard in (0, 7)
+            for stat in ("Sum", "SampleCount", "Maximum")
+        ],
+        StartTime=t0,
+        EndTime=t0 + MINUTE,
+    )
+    values = {r["Id"]: r["Values"] for r in got["MetricDataResults"]}
+    assert values == {
+        "sum0": [float(sum(range(0, 1000, 10)))],
+        "samplecount0": [100.0],
+        "maximum0": [990.0],
+        "sum7": [float(sum(range(7, 1000, 10)))],
+        "samplecount7": [100.0],
+        "maximum7": [997.0],
+    }
+
+
 def test_extended_statistics_percentile_and_trimmed_mean(
     cw: Any, protocol: str, request: pytest.FixtureRequest
 ) -> None:

@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import anyio.to_thread
@@ -27,6 +27,9 @@ from heron.types import Clock
 log = logging.getLogger(__name__)
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
+#: An operation's shortcut for AWS JSON bodies: (raw body, gzipped, inflated size limit) -> the
+#: result, or None to let the generic decoder and handler answer (errors included).
+RawHandler = Callable[[bytes, bool, int], Awaitable[dict[str, Any] | None]]
 Scope = dict[str, Any]
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
@@ -50,8 +53,11 @@ class AwsApp:
         clock: Clock = time.time,
         max_body: Mapping[str, int] | None = None,
         max_decompressed: int = MAX_DECOMPRESSED,
+        raw_handlers: Mapping[tuple[str, str], RawHandler] | None = None,
     ) -> None:
+        """``raw_handlers`` maps (service, operation) to a ``RawHandler`` tried first."""
         self.handlers = {name: dict(ops) for name, ops in services.items()}
+        self.raw_handlers = dict(raw_handlers or {})
         self.specs = {name: service_spec(name) for name in services}
         self.by_prefix = {spec.target_prefix: spec for spec in self.specs.values()}
         self.by_signing_name = {spec.signing_name: spec for spec in self.specs.values()}
@@ -137,6 +143,14 @@ class AwsApp:
             raise wire.unknown_operation(route.protocol, route.operation, spec)
         raw = await _read_body(receive, headers, self.max_body.get(spec.name, 1024 * 1024))
         self._verify(scope, headers, raw, route, spec)
+        raw_handler = self.raw_handlers.get((spec.name, route.operation or ""))
+        if raw_handler is not None and route.protocol == "json" and route.operation:
+            encodings = _encodings(headers)
+            if encodings in ([], ["gzip"]):
+                result = await raw_handler(raw, bool(encodings), self.max_decompressed)
+                if result is not None:
+                    operation = spec.operation(route.operation)
+                    return wire.render_result(route.protocol, spec, operation, result, request_id)
         body = _decompress(headers, raw, self.max_decompressed, route.protocol)
         if route.protocol == "query":
             pairs = query.parse_form(body, scope.get("query_string", b"").decode("latin-1"))
@@ -190,9 +204,17 @@ def create_aws_app(
     region: str = "us-east-1",
     clock: Clock = time.time,
     max_body: Mapping[str, int] | None = None,
+    raw_handlers: Mapping[tuple[str, str], RawHandler] | None = None,
 ) -> AwsApp:
     """An ASGI app serving ``services`` (botocore name -> operation name -> handler)."""
-    return AwsApp(services, credentials, region=region, clock=clock, max_body=max_body)
+    return AwsApp(
+        services,
+        credentials,
+        region=region,
+        clock=clock,
+        max_body=max_body,
+        raw_handlers=raw_handlers,
+    )
 
 
 def is_aws_request(scope: Scope) -> bool:
@@ -260,16 +282,21 @@ async def _read_body(receive: Receive, headers: dict[str, list[str]], limit: int
     return b"".join(chunks)
 
 
-def _decompress(
-    headers: dict[str, list[str]], body: bytes, limit: int, protocol: wire.Protocol
-) -> bytes:
-    """Undo ``Content-Encoding: gzip`` (after the signature, which covers the gzip bytes)."""
-    encodings = [
+def _encodings(headers: dict[str, list[str]]) -> list[str]:
+    """The request's content codings, ``identity`` left out."""
+    return [
         part.strip().lower()
         for value in headers.get("content-encoding", [])
         for part in value.split(",")
         if part.strip() and part.strip().lower() != "identity"
     ]
+
+
+def _decompress(
+    headers: dict[str, list[str]], body: bytes, limit: int, protocol: wire.Protocol
+) -> bytes:
+    """Undo ``Content-Encoding: gzip`` (after the signature, which covers the gzip bytes)."""
+    encodings = _encodings(headers)
     if not encodings:
         return body
     if encodings != ["gzip"]:

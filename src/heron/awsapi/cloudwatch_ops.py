@@ -231,16 +231,21 @@ def _decode_token(token: Any) -> MetricId:
 
 
 def cloudwatch_operations(
-    store: MetricStore, *, clock: Clock, metric_data: Callable[..., Any] | None = None
+    store: MetricStore,
+    *,
+    clock: Clock,
+    metric_data: Callable[..., Any] | None = None,
+    writer: MetricWriter | None = None,
 ) -> dict[str, Handler]:
     """CloudWatch's metric operations keyed by name, bound to ``store`` and ``clock``.
 
     ``metric_data`` replaces ``heron.monitor.metrics.metric_data.get_metric_data`` (same
-    signature: ``(request, fetch, now_ms) -> response``).
+    signature: ``(request, fetch, now_ms) -> response``); ``writer`` serves PutMetricData
+    (default: a new ``MetricWriter`` without decode workers).
     """
     ops = _CloudWatch(store, clock, metric_data)
     return {
-        "PutMetricData": MetricWriter(store, clock).put_metric_data,
+        "PutMetricData": (writer or MetricWriter(store, clock)).put_metric_data,
         "GetMetricStatistics": ops.get_metric_statistics,
         "ListMetrics": ops.list_metrics,
         "GetMetricData": ops.get_metric_data,

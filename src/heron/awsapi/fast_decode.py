@@ -20,11 +20,14 @@ _PLAIN_DATUM_MEMBERS = frozenset(
     ("MetricName", "Value", "Unit", "Timestamp", "Dimensions", "StorageResolution")
 )
 _INT32 = 2**31
+#: Integers this large still convert to a float.
+_BIG = 2**1023
 
 
 def _plain_number(value: Any) -> bool:
     kind = type(value)
-    return (kind is float and math.isfinite(value)) or kind is int
+    # A CBOR bignum beyond a double's range goes to the generic decoder, which refuses it.
+    return (kind is float and math.isfinite(value)) or (kind is int and -_BIG <= value <= _BIG)
 
 
 def _normalise_plain_datum(datum: Any) -> bool:

@@ -104,7 +104,7 @@ def decode_scalar(kind: str, value: Any, path: str, wire: Wire) -> Any:
             )
     elif kind in ("double", "float"):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            return _as_float(value, kind, path)
         if isinstance(value, str) and value in _SPECIAL_FLOATS:
             return _SPECIAL_FLOATS[value]
     elif kind == "boolean":
@@ -125,11 +125,22 @@ def decode_scalar(kind: str, value: Any, path: str, wire: Wire) -> Any:
     raise _mismatch(value, kind, path)
 
 
+def _as_float(value: int | float, kind: str, path: str) -> float:
+    """``value`` as a float; an integer beyond a double's range (a CBOR bignum) is refused."""
+    try:
+        return float(value)
+    except OverflowError:
+        raise ShapeError(
+            f"Numeric value ({value}) out of range of {_TYPE_NAMES.get(kind, kind)}{_at(path)}"
+        ) from None
+
+
 def _decode_timestamp(value: Any, path: str) -> float:
     """Epoch seconds from a number, a datetime, or an ISO-8601 / numeric string."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if math.isfinite(value):
-            return float(value)
+        number = _as_float(value, "timestamp", path)
+        if math.isfinite(number):
+            return number
     elif isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
     elif isinstance(value, str):

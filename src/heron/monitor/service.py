@@ -14,7 +14,9 @@ from heron.awsapi.alarm_ops import alarm_operations
 from heron.awsapi.app import AwsApp, create_aws_app
 from heron.awsapi.cloudwatch_ops import cloudwatch_operations
 from heron.awsapi.credentials import Credentials, load_or_create_credentials
+from heron.awsapi.decode_pool import DecodePool, default_size
 from heron.awsapi.logs_ops import logs_operations
+from heron.awsapi.put_metric_data import MetricWriter
 from heron.awsapi.sns_ops import sns_operations
 from heron.monitor.alarms.scheduler import AlarmScheduler
 from heron.monitor.alarms.seed import AlarmLoader, AlarmSource, LoadReport
@@ -46,11 +48,13 @@ class Monitor:
         time_scale: float = 1.0,
         signature_clock: Clock | None = None,
         notify: Mapping[str, Any] | None = None,
+        decode_workers: int = -1,
     ):
         """``clock`` is Heron time (``time_scale`` times real time, see ``heron.monitor.timescale``);
         request signatures are checked against ``signature_clock`` (default ``clock``), which
         must be real time whenever the scale is not 1. ``notify`` is heron.toml's ``[notify]``
-        table (docs/notify.md), validated here so a bad channel or schedule stops startup."""
+        table (docs/notify.md), validated here so a bad channel or schedule stops startup.
+        ``decode_workers`` is the decode pool's size (-1: ``decode_pool.default_size()``)."""
         notify_config = load_notify_config(notify)
         self.clock = clock
         self.metrics = MetricStore(data_dir, clock=clock)
@@ -75,9 +79,15 @@ class Monitor:
         )
         self.alarm_operations = alarm_ops
         self.region, self.account_id = region, account_id
+        size = default_size() if decode_workers < 0 else decode_workers
+        self.decode_pool = DecodePool(size) if size else None
+        writer = MetricWriter(self.metrics, clock, self.decode_pool)
         self.aws: AwsApp = create_aws_app(
             {
-                "cloudwatch": {**cloudwatch_operations(self.metrics, clock=clock), **alarm_ops},
+                "cloudwatch": {
+                    **cloudwatch_operations(self.metrics, clock=clock, writer=writer),
+                    **alarm_ops,
+                },
                 "logs": logs_operations(self.logs, clock=clock, region=region),
                 "sns": sns_operations(
                     self.topics,
@@ -89,6 +99,7 @@ class Monitor:
             self.credentials,
             region=region,
             clock=signature_clock or clock,
+            raw_handlers={("cloudwatch", "PutMetricData"): writer.put_raw},
         )
 
     def load_alarms(
@@ -127,6 +138,8 @@ class Monitor:
 
     def close(self) -> None:
         """Store what the sink holds, then close both stores."""
+        if self.decode_pool is not None:
+            self.decode_pool.close()
         self.sink.close()
         self.metrics.close()
         self.logs.close()

@@ -51,6 +51,24 @@ class SampleBatch:
     def __len__(self) -> int:
         return len(self.keys)
 
+    @classmethod
+    def of_values(
+        cls,
+        keys: list[str],
+        units: list[int],
+        times_ms: list[int],
+        values: list[float],
+        level: int,
+    ) -> SampleBatch:
+        """A batch of plain values, one per key (the lists are taken over, not copied)."""
+        batch = cls()
+        n = len(keys)
+        batch.keys, batch.units, batch.times_ms, batch.values = keys, units, times_ms, values
+        batch.levels = [level] * n
+        batch.lengths = [1] * n
+        batch.counts = [1.0] * n
+        return batch
+
     def add_value(self, key: str, unit: int, timestamp_ms: int, level: int, value: float) -> None:
         """One plain ``Value``."""
         self.keys.append(key)

@@ -1,0 +1,179 @@
+"""Decode workers for large PutMetricData requests, so their decoding runs beside the gateway.
+
+``heron up`` serves the application and the monitor from one process, and Python runs one
+thread of it at a time. Decoding a 1,000-datum PutMetricData (gzip, JSON, checking every datum)
+is most of its cost, and pure: a child process can do it on another core and send back the
+rows, while this process only checks the signature and commits. On 2 cores that nearly doubles
+PutMetricData's throughput (bench/README.md, figure 9).
+
+Workers start on first need (the request that finds none is decoded here meanwhile), serve one
+request at a time, and leave after ``idle_s`` without work. A worker that dies, or answers
+nonsense, is dropped and its request decoded here: the pool never decides a result, so losing it
+costs only speed. Calls block (pipes), so callers run them in a thread; the pipe reads and
+writes release the GIL.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import threading
+from typing import Any
+
+from heron.awsapi.decode_worker import WorkerGone, read_frame, widen_pipe, write_frame
+from heron.awsapi.plain_put import PlainPut
+
+log = logging.getLogger(__name__)
+
+#: How long a worker may take to start (imports) before it is given up on.
+START_TIMEOUT_S = 30.0
+
+
+class Unavailable:
+    """No worker could take the request; decode it in process."""
+
+
+UNAVAILABLE = Unavailable()
+
+
+class _Worker:
+    """One decode process and its two pipes (blocking, used by one caller at a time)."""
+
+    def __init__(self, idle_s: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "heron.awsapi.decode_worker", "--idle-s", str(idle_s)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            close_fds=True,
+        )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self._to = self.process.stdin.fileno()
+        self._from = self.process.stdout.fileno()
+        for fd in (self._to, self._from):
+            widen_pipe(fd)
+        try:
+            if read_frame(self._from, START_TIMEOUT_S) != b"ready":
+                raise WorkerGone("no ready frame")
+        except BaseException:
+            self.close()
+            raise
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def call(self, request: tuple[Any, ...]) -> Any:
+        write_frame(self._to, request)
+        return read_frame(self._from)
+
+    def close(self) -> None:
+        for pipe in (self.process.stdin, self.process.stdout):
+            if pipe is not None:
+                pipe.close()
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+class DecodePool:
+    """Up to ``size`` decode workers, started when needed and leaving after ``idle_s``."""
+
+    def __init__(self, size: int, *, idle_s: float = 30.0) -> None:
+        self.size = size
+        self.idle_s = idle_s
+        self._lock = threading.Lock()
+        self._idle: list[_Worker] = []
+        self._count = 0  # workers started or starting, busy or idle
+        self._freed = threading.Condition(self._lock)
+        self._closed = False
+        #: Requests the workers answered (plain or not), for tests and curious operators.
+        self.answered = 0
+
+    def decode(
+        self, body: bytes, gzipped: bool, limit: int, now_ms: int
+    ) -> PlainPut | Unavailable | None:
+        """The rows of a plain PutMetricData body (None: not plain), or UNAVAILABLE.
+
+        Blocking: waits for a free worker when all are busy (run it in a thread).
+        """
+        worker = self._take()
+        if worker is None:
+            return UNAVAILABLE
+        try:
+            answer = worker.call((body, gzipped, limit, now_ms))
+            put = None if answer is None else PlainPut(*answer)
+        except (WorkerGone, OSError, TypeError, ValueError) as exc:
+            log.warning("decode worker %s failed (%s); decoding in process", worker, exc)
+            self._drop(worker)
+            return UNAVAILABLE
+        except BaseException:
+            self._drop(worker)
+            raise
+        with self._lock:
+            self.answered += 1
+        self._give_back(worker)
+        return put
+
+    def pids(self) -> list[int]:
+        """Process ids of the idle workers that are still running."""
+        with self._lock:
+            return [w.process.pid for w in self._idle if w.alive()]
+
+    def _take(self) -> _Worker | None:
+        with self._lock:
+            while not self._closed:
+                while self._idle:
+                    worker = self._idle.pop()
+                    if worker.alive():
+                        return worker
+                    self._count -= 1  # it left after idling (already exited: close is quick)
+                    worker.close()
+                if self._count < self.size:
+                    self._count += 1
+                    threading.Thread(target=self._start, daemon=True).start()
+                    return None
+                self._freed.wait()
+            return None
+
+    def _start(self) -> None:
+        try:
+            worker = _Worker(self.idle_s)
+        except (OSError, WorkerGone, TimeoutError) as exc:
+            log.warning("could not start a decode worker: %s", exc)
+            with self._lock:
+                self._count -= 1
+            return
+        self._give_back(worker)
+
+    def _give_back(self, worker: _Worker) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(worker)
+                self._freed.notify()
+                return
+        worker.close()
+
+    def _drop(self, worker: _Worker) -> None:
+        with self._lock:
+            self._count -= 1
+            self._freed.notify()
+        worker.close()
+
+    def close(self) -> None:
+        """Stop every idle worker; busy ones are stopped when their call returns."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+            self._freed.notify_all()
+        for worker in idle:
+            worker.close()
+
+
+def default_size() -> int:
+    """Workers worth having here: as many as cores, at most two; none on one core."""
+    if hasattr(os, "sched_getaffinity"):
+        cores = len(os.sched_getaffinity(0))
+    else:
+        cores = os.cpu_count() or 1
+    return min(2, cores) if cores > 1 else 0

@@ -1,0 +1,105 @@
+"""A decode worker's main program: ``python -m heron.awsapi.decode_worker --idle-s N``.
+
+It reads requests from stdin and answers on stdout, one at a time, as length-prefixed pickles
+(the parent is the only peer: it started this process and holds both pipes). A request is
+``(body, gzipped, limit, now_ms)``, a raw PutMetricData JSON body; the answer is its
+``PlainPut`` as a plain tuple, or None when the request is not plain (the parent then takes the
+generic path). The first frame written is ``b"ready"`` once the imports are done.
+
+The worker leaves by itself after ``--idle-s`` seconds without a request, so an idle ``heron up``
+keeps no decode processes; it also leaves when stdin closes (its parent ended).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import fcntl
+import os
+import pickle
+import select
+import struct
+import sys
+from typing import Any
+
+from heron.awsapi.plain_put import IdentityMemo, plain_body
+
+HEADER = struct.Struct(">I")
+#: Largest frame either side accepts (a 40 MiB inflated body limit fits well inside).
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+
+
+#: Pipe capacity asked for: a whole answer (~72 KiB for 1,000 datums) or request fits, so
+#: neither side blocks mid-frame waiting for the other to be scheduled (Linux's default is
+#: 64 KiB; the call is Linux-only and best effort).
+PIPE_BYTES = 1024 * 1024
+
+
+def widen_pipe(fd: int) -> None:
+    """Raise a pipe's capacity to ``PIPE_BYTES`` where the system allows it."""
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    if set_size is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, set_size, PIPE_BYTES)
+
+
+class WorkerGone(Exception):
+    """The peer closed its pipe or sent something that is not a frame."""
+
+
+def read_frame(fd: int, timeout_s: float | None = None) -> Any:
+    """The next frame's unpickled object; raises WorkerGone on EOF, TimeoutError after
+    ``timeout_s`` without the start of a frame."""
+    if timeout_s is not None:
+        ready, _, _ = select.select([fd], [], [], timeout_s)
+        if not ready:
+            raise TimeoutError
+    (size,) = HEADER.unpack(_read_exactly(fd, HEADER.size))
+    if size > MAX_FRAME_BYTES:
+        raise WorkerGone(f"frame of {size} bytes")
+    return pickle.loads(_read_exactly(fd, size))
+
+
+def write_frame(fd: int, message: Any) -> None:
+    """Write one frame holding ``message``."""
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    data = memoryview(HEADER.pack(len(body)) + body)
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes:
+    parts: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise WorkerGone("pipe closed")
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def serve(read_fd: int, write_fd: int, idle_s: float) -> None:
+    """Answer requests until stdin closes or ``idle_s`` pass without one."""
+    memo = IdentityMemo()
+    write_frame(write_fd, b"ready")
+    while True:
+        try:
+            body, gzipped, limit, now_ms = read_frame(read_fd, idle_s)
+        except (TimeoutError, WorkerGone):
+            return
+        put = plain_body(body, gzipped, limit, now_ms, memo)
+        write_frame(write_fd, None if put is None else tuple(put))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the worker process."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idle-s", type=float, default=30.0)
+    args = parser.parse_args(argv)
+    serve(sys.stdin.fileno(), sys.stdout.fileno(), args.idle_s)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,115 @@
+"""Decode workers are real child processes: they answer like the in-process path, start on
+demand, leave when idle, and a dead one only costs the request a local decode."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import signal
+import time
+from collections.abc import Iterator
+
+import orjson
+import pytest
+
+from heron.awsapi.decode_pool import UNAVAILABLE, DecodePool, Unavailable
+from heron.awsapi.plain_put import IdentityMemo, PlainPut, plain_body
+
+NOW_MS = 1_764_000_000_000
+LIMIT = 1 << 20
+
+
+def body(count: int, *, name: str = "Latency") -> bytes:
+    """A gzipped plain PutMetricData body of ``count`` datums."""
+    datums = [
+        {
+            "MetricName": name,
+            "Value": float(i),
+            "Unit": "Milliseconds",
+            "Timestamp": NOW_MS / 1000 - i,
+            "Dimensions": [{"Name": "Shard", "Value": f"s{i % 7}"}],
+        }
+        for i in range(count)
+    ]
+    return gzip.compress(orjson.dumps({"Namespace": "App", "MetricData": datums}))
+
+
+def decode_when_ready(pool: DecodePool, raw: bytes) -> PlainPut | None:
+    """The first answer a worker gives (the pool answers UNAVAILABLE while one starts)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        got = pool.decode(raw, True, LIMIT, NOW_MS)
+        if not isinstance(got, Unavailable):
+            return got
+        time.sleep(0.02)
+    raise AssertionError("no decode worker answered within 30 s")
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie still answers signal 0; its state says it is done.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(") ")[1][0] in "ZX"
+
+
+@pytest.fixture
+def pool() -> Iterator[DecodePool]:
+    made = DecodePool(1, idle_s=30)
+    yield made
+    made.close()
+
+
+def test_a_worker_answers_what_the_process_itself_would(pool: DecodePool) -> None:
+    raw = body(1000)
+    assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE  # none yet: one starts
+    got = decode_when_ready(pool, raw)
+    assert got == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
+    assert (
+        got is not None and len(got.keys) == 1000 and got.keys[3] == "App\x00Latency\x00Shard\x01s3"
+    )
+    [pid] = pool.pids()
+    assert pid != os.getpid()
+    # A request that is not plain is declined by the worker too: the generic path answers it.
+    assert pool.decode(body(3, name=""), True, LIMIT, NOW_MS) is None
+    assert pool.decode(raw, False, LIMIT, NOW_MS) is None  # not gzip after all
+    assert pool.answered >= 3 and pool.pids() == [pid]
+
+
+def test_a_killed_worker_costs_only_a_local_decode(pool: DecodePool) -> None:
+    raw = body(50)
+    decode_when_ready(pool, raw)
+    [pid] = pool.pids()
+    os.kill(pid, signal.SIGKILL)
+    while not gone(pid):
+        time.sleep(0.01)
+    assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE
+    assert decode_when_ready(pool, raw) == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
+    assert pool.pids() not in ([], [pid])
+
+
+def test_workers_leave_when_idle_and_come_back_on_demand() -> None:
+    pool = DecodePool(1, idle_s=0.3)
+    try:
+        raw = body(10)
+        decode_when_ready(pool, raw)
+        [pid] = pool.pids()
+        deadline = time.monotonic() + 10
+        while not gone(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone(pid), "an idle worker should leave by itself"
+        assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE
+        assert decode_when_ready(pool, raw) is not None
+    finally:
+        pool.close()
+
+
+def test_close_stops_the_workers() -> None:
+    pool = DecodePool(2, idle_s=30)
+    decode_when_ready(pool, body(10))
+    pids = pool.pids()
+    pool.close()
+    assert pids and all(gone(pid) for pid in pids)
+    assert pool.decode(body(10), True, LIMIT, NOW_MS) is UNAVAILABLE
