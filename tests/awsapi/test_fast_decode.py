@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from heron.awsapi.fast_decode import decode_put_metric_data
+from heron.awsapi.fast_decode import decode_put_log_events, decode_put_metric_data
 from heron.awsapi.models import service_spec
 from heron.awsapi.shapes import ShapeError, decode_input
 
@@ -90,3 +90,63 @@ def test_a_bad_datum_reports_its_position() -> None:
     document = {"Namespace": "App", "MetricData": [{"MetricName": "A", "Value": 1}, "oops"]}
     with pytest.raises(ShapeError, match=r"MetricData\.2"):
         decode_put_metric_data(SHAPE, document, "json")
+
+
+LOGS_SHAPE = service_spec("logs").operation("PutLogEvents").input_shape
+_log_event = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "timestamp": st.one_of(
+                st.integers(-(2**64), 2**64), st.sampled_from([2**63 - 1, -(2**63), 2**63])
+            ),
+            "message": st.text(max_size=5),
+        }
+    ),
+    st.dictionaries(st.sampled_from(["timestamp", "message", "x"]), _scalars, max_size=3),
+    _scalars,
+)
+_log_document = st.one_of(
+    st.fixed_dictionaries(
+        {"logGroupName": st.text(max_size=3), "logStreamName": st.text(max_size=3)},
+        optional={
+            "logEvents": st.lists(_log_event, max_size=4),
+            "sequenceToken": st.one_of(st.text(max_size=3), st.none()),
+        },
+    ),
+    st.dictionaries(
+        st.sampled_from(["logGroupName", "logEvents", "entity", "other"]),
+        st.one_of(_scalars, st.lists(_log_event, max_size=2)),
+        max_size=3,
+    ),
+    _scalars,
+)
+
+
+def _logs_outcome(decoder: Any, document: Any) -> Any:
+    try:
+        return ("ok", decoder(LOGS_SHAPE, copy.deepcopy(document), "json"))
+    except ShapeError as exc:
+        return ("error", str(exc))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_log_document)
+@example(
+    {"logGroupName": "g", "logStreamName": "s", "logEvents": [{"timestamp": True, "message": "m"}]}
+)
+@example({"logGroupName": "g", "logEvents": [{"timestamp": 2**63, "message": "m"}]})
+@example({"logGroupName": "g", "logEvents": [{"timestamp": -(2**63) - 1, "message": "m"}]})
+@example({"logGroupName": "g", "logEvents": [{"timestamp": 1, "message": "m", "x": None}]})
+@example({"logGroupName": "g", "logEvents": [{"timestamp": 1, "message": None}]})
+@example({"logGroupName": "g", "sequenceToken": None})
+def test_put_log_events_fast_decoder_matches_generic_decoder(document: Any) -> None:
+    assert _logs_outcome(decode_put_log_events, document) == _logs_outcome(decode_input, document)
+
+
+def test_a_plain_log_request_is_returned_as_parsed() -> None:
+    document = {
+        "logGroupName": "g",
+        "logStreamName": "s",
+        "logEvents": [{"timestamp": 1, "message": "a"}, {"message": "b", "timestamp": 2}],
+    }
+    assert decode_put_log_events(LOGS_SHAPE, document, "json") is document

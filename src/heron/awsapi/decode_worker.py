@@ -54,10 +54,20 @@ def read_frame(fd: int, timeout_s: float | None = None) -> Any:
         ready, _, _ = select.select([fd], [], [], timeout_s)
         if not ready:
             raise TimeoutError
-    (size,) = HEADER.unpack(_read_exactly(fd, HEADER.size))
+    # One read usually brings the whole frame (the writer wrote it at once into a pipe large
+    # enough): each read gives up the GIL and must take it back, at a cost when it is busy.
+    data = os.read(fd, PIPE_BYTES)
+    if len(data) < HEADER.size:
+        data += _read_exactly(fd, HEADER.size - len(data))
+    (size,) = HEADER.unpack_from(data)
     if size > MAX_FRAME_BYTES:
         raise WorkerGone(f"frame of {size} bytes")
-    return pickle.loads(_read_exactly(fd, size))
+    missing = HEADER.size + size - len(data)
+    if missing < 0:
+        raise WorkerGone("more than one frame at once")
+    if missing:
+        data += _read_exactly(fd, missing)
+    return pickle.loads(memoryview(data)[HEADER.size :])
 
 
 def write_frame(fd: int, message: Any) -> None:
