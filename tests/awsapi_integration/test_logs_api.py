@@ -437,6 +437,74 @@ def _rows(got: dict[str, Any]) -> list[dict[str, str]]:
     return [{f["field"]: f["value"] for f in row} for row in got["results"]]
 
 
+def test_a_large_emf_write_is_extracted_by_a_decode_worker(
+    logs: Any, cw: Any, live: LiveMonitor
+) -> None:
+    """1,000 EMF lines in one PutLogEvents: a decode worker extracts them (after the first such
+    write started it), and every datapoint is in the metric store."""
+    pool = live.monitor.decode_pool
+    assert pool is not None
+    t = minute_ms(3)
+
+    def document(i: int, namespace: str = "IT/EmfWorker") -> str:
+        return json.dumps(
+            {
+                "_aws": {
+                    "Timestamp": t + i,
+                    "CloudWatchMetrics": [
+                        {
+                            "Namespace": namespace,
+                            "Dimensions": [["Shard"]],
+                            "Metrics": [{"Name": "Work", "Unit": "Count"}],
+                        }
+                    ],
+                },
+                "Shard": f"s{i % 4}",
+                "Work": i,
+            }
+        )
+
+    events = [(t + i, document(i)) for i in range(1000)]
+    group_with_stream(logs, "/it/emf-worker")
+    group_with_stream(logs, "/it/emf-worker-warm-up")
+    deadline = time.monotonic() + 30
+    while not pool.pids() and time.monotonic() < deadline:  # the first write starts a worker
+        warm_up = [(t + i, document(i, "IT/EmfWorkerWarmUp")) for i in range(600)]
+        put(logs, "/it/emf-worker-warm-up", "s1", warm_up)
+        time.sleep(0.05)
+    before = pool.answered
+    assert put(logs, "/it/emf-worker", "s1", events).get("rejectedLogEventsInfo") is None
+    assert pool.answered == before + 1
+
+    got = cw.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": f"{stat.lower()}{shard}",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "IT/EmfWorker",
+                        "MetricName": "Work",
+                        "Dimensions": [{"Name": "Shard", "Value": f"s{shard}"}],
+                    },
+                    "Period": 60,
+                    "Stat": stat,
+                },
+            }
+            for shard in (0, 3)
+            for stat in ("Sum", "SampleCount")
+        ],
+        StartTime=t / 1000 - 60,
+        EndTime=t / 1000 + 120,
+    )
+    totals = {r["Id"]: sum(r["Values"]) for r in got["MetricDataResults"]}
+    assert totals == {
+        "sum0": float(sum(range(0, 1000, 4))),
+        "samplecount0": 250.0,
+        "sum3": float(sum(range(3, 1000, 4))),
+        "samplecount3": 250.0,
+    }
+
+
 def test_insights_queries_stats_by_bin_and_filter_sort_limit(logs: Any) -> None:
     group = "/it/insights"
     group_with_stream(logs, group)

@@ -1,10 +1,11 @@
-"""Decode workers for large PutMetricData requests, so their decoding runs beside the gateway.
+"""Decode workers for large PutMetricData requests and EMF writes, run beside the gateway.
 
 ``heron up`` serves the application and the monitor from one process, and Python runs one
 thread of it at a time. Decoding a 1,000-datum PutMetricData (gzip, JSON, checking every datum)
 is most of its cost, and pure: a child process can do it on another core and send back the
 rows, while this process only checks the signature and commits. On 2 cores that nearly doubles
-PutMetricData's throughput (bench/README.md, figure 9).
+PutMetricData's throughput (bench/README.md, figure 9). Likewise a large write's EMF lines are
+extracted by a worker while this process commits the events (``monitor.logs.emf_offload``).
 
 Workers start on first need (the request that finds none is decoded here meanwhile), serve one
 request at a time, and leave after ``idle_s`` without work. A worker that dies, or answers
@@ -17,13 +18,22 @@ from __future__ import annotations
 
 import logging
 import os
+import pickle
 import subprocess
 import sys
 import threading
 from typing import Any
 
-from heron.awsapi.decode_worker import WorkerGone, read_frame, widen_pipe, write_frame
+from heron.awsapi.decode_worker import (
+    EMF,
+    PMD,
+    WorkerGone,
+    read_frame,
+    widen_pipe,
+    write_frame,
+)
 from heron.awsapi.plain_put import PlainPut
+from heron.monitor.logs.emf_offload import EmfAnswer, PackedEvents, merge_answers
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +73,10 @@ class _Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def call(self, request: tuple[Any, ...]) -> Any:
+    def send(self, request: tuple[Any, ...]) -> None:
         write_frame(self._to, request)
+
+    def receive(self) -> Any:
         return read_frame(self._from)
 
     def close(self) -> None:
@@ -97,15 +109,65 @@ class DecodePool:
 
         Blocking: waits for a free worker when all are busy (run it in a thread).
         """
-        worker = self._take()
+        worker = self._submit((PMD, body, gzipped, limit, now_ms))
         if worker is None:
             return UNAVAILABLE
+        answer = self._result(worker)
+        if answer is None or isinstance(answer, Unavailable):
+            return answer
         try:
-            answer = worker.call((body, gzipped, limit, now_ms))
-            put = None if answer is None else PlainPut(*answer)
-        except (WorkerGone, OSError, TypeError, ValueError) as exc:
-            log.warning("decode worker %s failed (%s); decoding in process", worker, exc)
-            self._drop(worker)
+            return PlainPut(*answer)
+        except TypeError:
+            return UNAVAILABLE
+
+    def start_emf(self, chunks: list[PackedEvents], now_ms: int) -> object | None:
+        """Hand EMF lines to workers, split among those free (waits for one); a ticket for
+        ``finish_emf``, or None when no worker could take them."""
+        workers: list[_Worker] = []
+        parts = self.size
+        while parts and (worker := self._take(wait=not workers)) is not None:
+            workers.append(worker)
+            parts -= 1
+        if not workers:
+            return None
+        sent: list[_Worker] = []
+        for i, worker in enumerate(workers):
+            if self._send(worker, (EMF, chunks, i, len(workers), now_ms)):
+                sent.append(worker)
+        if len(sent) < len(workers):  # one failed: no partial answers, all lines here
+            for worker in sent:
+                self._result(worker)
+            return None
+        return sent
+
+    def finish_emf(self, ticket: object) -> EmfAnswer | None:
+        """The extraction the workers made for ``ticket``; None if any failed."""
+        assert isinstance(ticket, list)
+        answers = [self._result(worker) for worker in ticket]
+        try:
+            return merge_answers([EmfAnswer(*answer) for answer in answers])
+        except TypeError:  # UNAVAILABLE or nonsense from one of them
+            return None
+
+    def _submit(self, request: tuple[Any, ...]) -> _Worker | None:
+        """A worker that has been sent ``request``, or None when none could take it."""
+        worker = self._take()
+        return worker if worker is not None and self._send(worker, request) else None
+
+    def _send(self, worker: _Worker, request: tuple[Any, ...]) -> bool:
+        try:
+            worker.send(request)
+        except (WorkerGone, OSError) as exc:
+            self._fail(worker, exc)
+            return False
+        return True
+
+    def _result(self, worker: _Worker) -> Any:
+        """The answer of a submitted worker (it is given back), or UNAVAILABLE."""
+        try:
+            answer = worker.receive()
+        except (WorkerGone, OSError, pickle.UnpicklingError, EOFError) as exc:
+            self._fail(worker, exc)
             return UNAVAILABLE
         except BaseException:
             self._drop(worker)
@@ -113,14 +175,19 @@ class DecodePool:
         with self._lock:
             self.answered += 1
         self._give_back(worker)
-        return put
+        return answer
+
+    def _fail(self, worker: _Worker, exc: BaseException) -> None:
+        log.warning("decode worker %s failed (%s); working in process", worker.process.pid, exc)
+        self._drop(worker)
 
     def pids(self) -> list[int]:
         """Process ids of the idle workers that are still running."""
         with self._lock:
             return [w.process.pid for w in self._idle if w.alive()]
 
-    def _take(self) -> _Worker | None:
+    def _take(self, *, wait: bool = True) -> _Worker | None:
+        """An idle worker; None while one starts, or (``wait`` False) when all are busy."""
         with self._lock:
             while not self._closed:
                 while self._idle:
@@ -132,6 +199,8 @@ class DecodePool:
                 if self._count < self.size:
                     self._count += 1
                     threading.Thread(target=self._start, daemon=True).start()
+                    return None
+                if not wait:
                     return None
                 self._freed.wait()
             return None

@@ -1,10 +1,11 @@
 """A decode worker's main program: ``python -m heron.awsapi.decode_worker --idle-s N``.
 
 It reads requests from stdin and answers on stdout, one at a time, as length-prefixed pickles
-(the parent is the only peer: it started this process and holds both pipes). A request is
-``(body, gzipped, limit, now_ms)``, a raw PutMetricData JSON body; the answer is its
-``PlainPut`` as a plain tuple, or None when the request is not plain (the parent then takes the
-generic path). The first frame written is ``b"ready"`` once the imports are done.
+(the parent is the only peer: it started this process and holds both pipes). A request is a
+raw PutMetricData JSON body, answered with its ``PlainPut`` as a plain tuple or None when the
+request is not plain (the parent then takes the generic path); or EMF log lines, answered with
+their datapoints and statistics (``heron.monitor.logs.emf_offload``). The first frame written
+is ``b"ready"`` once the imports are done.
 
 The worker leaves by itself after ``--idle-s`` seconds without a request, so an idle ``heron up``
 keeps no decode processes; it also leaves when stdin closes (its parent ended).
@@ -41,6 +42,13 @@ def widen_pipe(fd: int) -> None:
     if set_size is not None:
         with contextlib.suppress(OSError):
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
+
+
+#: Request kinds: ``(PMD, body, gzipped, limit, now_ms)`` -> a ``PlainPut`` tuple or None;
+#: ``(EMF, packed chunks, part, parts, now_ms)`` -> an ``EmfAnswer`` tuple for that share of the
+#: chunks' events (``monitor.logs.emf_offload``).
+PMD = "pmd"
+EMF = "emf"
 
 
 class WorkerGone(Exception):
@@ -89,17 +97,41 @@ def _read_exactly(fd: int, size: int) -> bytes:
     return b"".join(parts)
 
 
+class _Answers:
+    """What a worker remembers between requests: validated identities, an EMF extractor."""
+
+    def __init__(self) -> None:
+        self.memo = IdentityMemo()
+        self.extractor: Any = None  # made on the first EMF request (it imports numpy)
+
+    def answer(self, request: tuple[Any, ...]) -> Any:
+        kind = request[0]
+        if kind == PMD:
+            _, body, gzipped, limit, now_ms = request
+            put = plain_body(body, gzipped, limit, now_ms, self.memo)
+            return None if put is None else tuple(put)
+        if kind == EMF:
+            from heron.monitor.logs.emf import EmfExtractor
+            from heron.monitor.logs.emf_offload import events_part, extract_answer
+
+            _, chunks, part, parts, now_ms = request
+            if self.extractor is None:
+                self.extractor = EmfExtractor()
+            events = events_part(chunks, part, parts)
+            return tuple(extract_answer(self.extractor, events, now_ms))
+        raise WorkerGone(f"unknown request {kind!r}")
+
+
 def serve(read_fd: int, write_fd: int, idle_s: float) -> None:
     """Answer requests until stdin closes or ``idle_s`` pass without one."""
-    memo = IdentityMemo()
+    answers = _Answers()
     write_frame(write_fd, b"ready")
     while True:
         try:
-            body, gzipped, limit, now_ms = read_frame(read_fd, idle_s)
+            request = read_frame(read_fd, idle_s)
         except (TimeoutError, WorkerGone):
             return
-        put = plain_body(body, gzipped, limit, now_ms, memo)
-        write_frame(write_fd, None if put is None else tuple(put))
+        write_frame(write_fd, answers.answer(request))
 
 
 def main(argv: list[str] | None = None) -> int:

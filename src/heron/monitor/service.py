@@ -81,6 +81,7 @@ class Monitor:
         self.region, self.account_id = region, account_id
         size = default_size() if decode_workers < 0 else decode_workers
         self.decode_pool = DecodePool(size) if size else None
+        self.logs.emf_offload = self.decode_pool
         writer = MetricWriter(self.metrics, clock, self.decode_pool)
         self.aws: AwsApp = create_aws_app(
             {

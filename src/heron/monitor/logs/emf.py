@@ -34,7 +34,8 @@ MAX_DIMENSION_VALUE = 1024
 MAX_PAST_MS = 14 * 24 * 3600 * 1000
 MAX_FUTURE_MS = 2 * 3600 * 1000
 
-_MARKER = '"_aws"'
+#: Every EMF line holds this text (a cheap test before parsing).
+MARKER = '"_aws"'
 _isfinite = math.isfinite
 _loads = orjson.loads
 _dumps = orjson.dumps
@@ -103,7 +104,7 @@ class EmfExtractor:
         stats = self.stats
         documents = datapoints = 0
         for event_ts, message in events:
-            if _MARKER not in message:
+            if MARKER not in message:
                 continue
             # The common line: one JSON object, one cached valid directive, numbers only, an
             # int Timestamp in the window. Anything else takes extract_line's general path.

@@ -266,11 +266,12 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
             kept = list(events[decision.start : decision.end])
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._store([(gid, {sid: kept})], now)
+                _, pending = self._store([(gid, {sid: kept})], now, offload=True)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+        self._finish_pending(pending)
         return PutResult(len(kept), decision)
 
     def ingest(self, events: Sequence[LogEvent]) -> int:
@@ -308,7 +309,7 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
                         self._ensure_stream(gid, s, now): evs for s, evs in streams.items()
                     }
                     plan.append((gid, per_stream))
-                stored = self._store(plan, now)
+                stored, _ = self._store(plan, now)
             except Exception:  # never raises: the telemetry sink must go on
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")

@@ -18,19 +18,25 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from heron.monitor.contracts import MetricSink
-from heron.monitor.logs.chunks import pack
-from heron.monitor.logs.emf import EmfExtractor
+from heron.monitor.logs.chunks import PackedChunk, pack
+from heron.monitor.logs.emf import MARKER, EmfExtractor
+from heron.monitor.logs.emf_offload import OFFLOAD_FROM_LINES, EmfOffload, add_answer
 from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
 from heron.monitor.logs.samples import SampleBatch
 from heron.monitor.logs.store_sql import INSERT_CHUNK
+from heron.monitor.metrics.ingest import SampleBatch as ColumnBatch
 from heron.monitor.wal_checkpointer import WalCheckpointer
 
 #: Batches with fewer events commit on the caller's thread: a handoff would cost more than
 #: the overlap saves.
 OVERLAP_FROM_EVENTS = 256
 
+#: One event: (timestamp ms, message).
+Event = tuple[int, str]
 #: Events to store: per group id, per stream id, (timestamp, message) events.
-WritePlan = list[tuple[int, dict[int, list[tuple[int, str]]]]]
+WritePlan = list[tuple[int, dict[int, list[Event]]]]
+#: EMF extraction handed to workers for a committed write: (ticket, plan, now), or None.
+Pending = tuple[object, WritePlan, int] | None
 #: One statement and its parameters.
 _Statement = tuple[str, tuple[Any, ...]]
 
@@ -44,41 +50,90 @@ class EventWrites:
     emf: EmfExtractor
     sink: MetricSink | None
     _committer: ThreadPoolExecutor | None = None
+    #: Where large writes' EMF lines are extracted (decode workers), if anywhere.
+    emf_offload: EmfOffload | None = None
     _checkpointer: WalCheckpointer | None
 
     def _group_filters(self, gid: int) -> list[MetricFilter]:
         raise NotImplementedError
 
-    def _store(self, plan: WritePlan, now: int) -> int:
+    def _store(self, plan: WritePlan, now: int, *, offload: bool = False) -> tuple[int, Pending]:
         """Insert ``plan`` and commit the transaction the caller began, extracting its metrics
-        meanwhile; returns how many events were stored. A failed commit is rolled back and
-        raised; the caller rolls back after any other failure."""
-        statements, count, size = self._statements(plan, now)
+        meanwhile; returns how many events were stored, and (with ``offload``) EMF extraction
+        handed to workers, which the caller finishes with ``_finish_pending`` *after* releasing
+        the store's lock. A failed commit is rolled back and raised; the caller rolls back
+        after any other failure."""
+        statements, chunks, count, size = self._statements(plan, now)
         filters = [self._group_filters(gid) for gid, _ in plan]  # reads before the handoff
         for sql, args in statements:
             self._db.execute(sql, args)
-        if count < OVERLAP_FROM_EVENTS:
-            _commit(self._db)
-            self._extract(plan, filters, now)
-        else:
-            if self._committer is None:
-                self._committer = ThreadPoolExecutor(1, thread_name_prefix="heron-logs-commit")
-            done: Future[None] = self._committer.submit(_commit, self._db)
-            try:
-                self._extract(plan, filters, now)
-            finally:
-                failure = done.exception()
-            if failure is not None:
-                self._batch.flush(None)  # nothing stored: no metrics either
-                raise failure
+        ticket = self._start_emf(chunks, now) if offload else None
+        try:
+            if count < OVERLAP_FROM_EVENTS:
+                _commit(self._db)
+                self._extract(plan, filters, now, emf=ticket is None)
+            else:
+                if self._committer is None:
+                    self._committer = ThreadPoolExecutor(1, thread_name_prefix="heron-logs-commit")
+                done: Future[None] = self._committer.submit(_commit, self._db)
+                try:
+                    self._extract(plan, filters, now, emf=ticket is None)
+                finally:
+                    failure = done.exception()
+                if failure is not None:
+                    self._batch.flush(None)  # nothing stored: no metrics either
+                    raise failure
+        except BaseException:
+            if ticket is not None and self.emf_offload is not None:
+                self.emf_offload.finish_emf(ticket)  # the worker's answer is discarded
+            raise
         self._committed(size)
         self._send()
-        return count
+        return count, (None if ticket is None else (ticket, plan, now))
 
-    def _statements(self, plan: WritePlan, now: int) -> tuple[list[_Statement], int, int]:
+    def _start_emf(self, chunks: list[PackedChunk], now: int) -> object | None:
+        """Hand a large write's EMF lines to workers when there are any: a ticket, or None."""
+        if self.emf_offload is None or getattr(self.sink, "put_batch", None) is None:
+            return None
+        if sum(chunk.count for chunk in chunks if MARKER in chunk.text) < OFFLOAD_FROM_LINES:
+            return None
+        packed = [(chunk.stamps, chunk.lengths, chunk.text) for chunk in chunks]
+        return self.emf_offload.start_emf(packed, now)
+
+    def _finish_pending(self, pending: Pending) -> None:
+        """Send what the workers extracted for a committed write (without the store's lock:
+        other writes proceed meanwhile); if they failed, extract its lines here."""
+        if pending is None or self.emf_offload is None:
+            return
+        ticket, plan, now = pending
+        answer = self.emf_offload.finish_emf(ticket)
+        with self._lock:
+            if answer is None:
+                try:
+                    for _, streams in plan:
+                        for events in streams.values():
+                            self.emf.extract(events, now_ms=now)
+                except Exception:
+                    self.emf.stats.validation_errors += 1
+                    self._batch.flush(None)
+                self._send()
+                return
+            offloaded = add_answer(self.emf.stats, answer)
+        put_batch: Callable[[ColumnBatch], None] | None = getattr(self.sink, "put_batch", None)
+        if offloaded is not None and put_batch is not None:  # workers run only with a store
+            try:
+                put_batch(offloaded)
+            except Exception:
+                with self._lock:
+                    self.emf.stats.validation_errors += 1
+
+    def _statements(
+        self, plan: WritePlan, now: int
+    ) -> tuple[list[_Statement], list[PackedChunk], int, int]:
         """The inserts and summary updates for ``plan`` (packing sorts each stream's events),
-        the number of events and their size in bytes."""
+        the chunks, the number of events and their size in bytes."""
         statements: list[_Statement] = []
+        chunks: list[PackedChunk] = []
         count = total = 0
         for gid, per_stream in plan:
             group_bytes = 0
@@ -88,6 +143,7 @@ class EventWrites:
                 size = 0
                 first, last = events[0][0], events[0][0]
                 for chunk in pack(events):
+                    chunks.append(chunk)
                     statements.append((INSERT_CHUNK, (gid, sid, now, *chunk.columns())))
                     size += chunk.size
                     first, last = min(first, chunk.first_ts), max(last, chunk.last_ts)
@@ -105,10 +161,13 @@ class EventWrites:
             statements.append(
                 ("UPDATE log_groups SET stored_bytes=stored_bytes+? WHERE id=?", (group_bytes, gid))
             )
-        return statements, count, total
+        return statements, chunks, count, total
 
-    def _extract(self, plan: WritePlan, filters: list[list[MetricFilter]], now: int) -> None:
-        """Run metric filters and EMF into the batch; extraction never fails a write."""
+    def _extract(
+        self, plan: WritePlan, filters: list[list[MetricFilter]], now: int, *, emf: bool
+    ) -> None:
+        """Run metric filters and (unless a worker does) EMF into the batch; extraction never
+        fails a write."""
         try:
             for (_gid, per_stream), group_filters in zip(plan, filters, strict=True):
                 events = [ev for evs in per_stream.values() for ev in evs]
@@ -116,7 +175,8 @@ class EventWrites:
                     continue
                 if group_filters:
                     apply_filters(group_filters, events, self._batch)
-                self.emf.extract(events, now_ms=now)
+                if emf:
+                    self.emf.extract(events, now_ms=now)
         except Exception:
             self.emf.stats.validation_errors += 1
             self._batch.flush(None)

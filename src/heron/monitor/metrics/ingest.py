@@ -51,6 +51,18 @@ class SampleBatch:
     def __len__(self) -> int:
         return len(self.keys)
 
+    def columns(self) -> tuple[list[Any], ...]:
+        """Every column, in ``__slots__`` order (for sending to another process)."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    @classmethod
+    def from_columns(cls, columns: tuple[list[Any], ...]) -> SampleBatch:
+        """Inverse of ``columns``."""
+        batch = cls()
+        for name, column in zip(cls.__slots__, columns, strict=True):
+            setattr(batch, name, column)
+        return batch
+
     @classmethod
     def of_values(
         cls,
