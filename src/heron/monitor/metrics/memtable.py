@@ -8,6 +8,8 @@ of two sorted runs is linear), so applying a delta is a handful of numpy calls.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 import numpy.typing as npt
 
@@ -62,8 +64,8 @@ class MemTable:
     def apply(self, delta: Delta) -> None:
         """Merge a delta's cells and buckets into memory."""
         keys = delta.cells.tolist()
-        get = self._rows.get
-        rows = np.fromiter((get(k, -1) for k in keys), np.int64, len(keys))
+        # map() calls dict.get(key, -1) without a Python frame per cell.
+        rows = np.fromiter(map(self._rows.get, keys, repeat(-1)), np.int64, len(keys))
         new = rows < 0
         count_new = int(new.sum())
         if count_new:

@@ -99,8 +99,7 @@ class MetricStore:
         self._commit(aggregate(batch, lambda _: mids))
 
     def _metric_ids(self, keys: list[str]) -> np.ndarray:
-        get = self._index.get
-        ids = [get(k) for k in keys]
+        ids = self._index.ids(keys)
         if None in ids:
             for i, found in enumerate(ids):
                 if found is None:
