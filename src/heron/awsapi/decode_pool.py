@@ -32,7 +32,7 @@ from heron.awsapi.decode_worker import (
     widen_pipe,
     write_frame,
 )
-from heron.awsapi.plain_put import PlainPut
+from heron.awsapi.plain_put import KeysReceived, PlainPut
 from heron.monitor.logs.emf_offload import EmfAnswer, PackedEvents, merge_answers
 
 log = logging.getLogger(__name__)
@@ -59,6 +59,7 @@ class _Worker:
             close_fds=True,
         )
         assert self.process.stdin is not None and self.process.stdout is not None
+        self.keys = KeysReceived()
         self._to = self.process.stdin.fileno()
         self._from = self.process.stdout.fileno()
         for fd in (self._to, self._from):
@@ -116,8 +117,9 @@ class DecodePool:
         if answer is None or isinstance(answer, Unavailable):
             return answer
         try:
-            return PlainPut(*answer)
-        except TypeError:
+            return worker.keys.decode(answer)
+        except (TypeError, ValueError, IndexError):
+            worker.process.kill()  # its key list may no longer match ours: replace it
             return UNAVAILABLE
 
     def start_emf(self, chunks: list[PackedEvents], now_ms: int) -> object | None:

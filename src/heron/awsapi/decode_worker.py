@@ -2,7 +2,7 @@
 
 It reads requests from stdin and answers on stdout, one at a time, as length-prefixed pickles
 (the parent is the only peer: it started this process and holds both pipes). A request is a
-raw PutMetricData JSON body, answered with its ``PlainPut`` as a plain tuple or None when the
+raw PutMetricData JSON body, answered with its ``PlainPut`` (packed, ``KeysSent``) or None when the
 request is not plain (the parent then takes the generic path); or EMF log lines, answered with
 their datapoints and statistics (``heron.monitor.logs.emf_offload``). The first frame written
 is ``b"ready"`` once the imports are done.
@@ -23,7 +23,7 @@ import struct
 import sys
 from typing import Any
 
-from heron.awsapi.plain_put import IdentityMemo, plain_body
+from heron.awsapi.plain_put import IdentityMemo, KeysSent, plain_body
 
 HEADER = struct.Struct(">I")
 #: Largest frame either side accepts (a 40 MiB inflated body limit fits well inside).
@@ -44,7 +44,8 @@ def widen_pipe(fd: int) -> None:
             fcntl.fcntl(fd, set_size, PIPE_BYTES)
 
 
-#: Request kinds: ``(PMD, body, gzipped, limit, now_ms)`` -> a ``PlainPut`` tuple or None;
+#: Request kinds: ``(PMD, body, gzipped, limit, now_ms)`` -> a ``PlainPut`` encoded by
+#: ``KeysSent`` or None;
 #: ``(EMF, packed chunks, part, parts, now_ms)`` -> an ``EmfAnswer`` tuple for that share of the
 #: chunks' events (``monitor.logs.emf_offload``).
 PMD = "pmd"
@@ -102,6 +103,7 @@ class _Answers:
 
     def __init__(self) -> None:
         self.memo = IdentityMemo()
+        self.keys = KeysSent()
         self.extractor: Any = None  # made on the first EMF request (it imports numpy)
 
     def answer(self, request: tuple[Any, ...]) -> Any:
@@ -109,7 +111,7 @@ class _Answers:
         if kind == PMD:
             _, body, gzipped, limit, now_ms = request
             put = plain_body(body, gzipped, limit, now_ms, self.memo)
-            return None if put is None else tuple(put)
+            return None if put is None else self.keys.encode(put)
         if kind == EMF:
             from heron.monitor.logs.emf import EmfExtractor
             from heron.monitor.logs.emf_offload import events_part, extract_answer

@@ -16,6 +16,7 @@ It is pure and light (no asyncio, numpy or botocore) because the decode workers 
 from __future__ import annotations
 
 import zlib
+from array import array
 from typing import Any, NamedTuple
 
 import orjson
@@ -105,6 +106,67 @@ def _identity_key(identity: Identity) -> str | None:
     if key.count("\x00") != 1 + len(pairs) or key.count("\x01") != len(pairs):
         return None
     return key
+
+
+class KeysSent:
+    """The worker's side of sending rows compactly: each store key crosses the pipe once.
+
+    An answer carries the keys this worker had not sent before and, per row, the index of its
+    key; the parent's ``KeysReceived`` keeps the same list. Rows then travel as four packed
+    arrays, and the parent's keys are the same string objects every time (their hashes are
+    cached, so looking up metric ids costs no hashing).
+    """
+
+    #: Most keys remembered; past it both sides start over (the answer says so).
+    MAX = 100_000
+
+    def __init__(self) -> None:
+        self._index: dict[str, int] = {}
+
+    def encode(self, put: PlainPut) -> tuple[Any, ...]:
+        """``put`` as (namespace, reset, new keys, key indexes, units, times, values)."""
+        index = self._index
+        reset = len(index) + len(put.keys) > self.MAX
+        if reset:
+            index.clear()
+        new: list[str] = []
+        rows = array("I")
+        for key in put.keys:
+            found = index.get(key)
+            if found is None:
+                found = index[key] = len(index)
+                new.append(key)
+            rows.append(found)
+        return (
+            put.namespace,
+            reset,
+            new,
+            rows.tobytes(),
+            array("B", put.units).tobytes(),
+            array("q", put.times_ms).tobytes(),
+            array("d", put.values).tobytes(),
+        )
+
+
+class KeysReceived:
+    """The parent's side of ``KeysSent``, one per worker."""
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+
+    def decode(self, answer: tuple[Any, ...]) -> PlainPut:
+        """The ``PlainPut`` an encoded answer stands for."""
+        namespace, reset, new, rows, units, times, values = answer
+        if reset:
+            self._keys.clear()
+        self._keys.extend(new)
+        indexes, unit_codes, stamps, numbers = array("I"), array("B"), array("q"), array("d")
+        indexes.frombytes(rows)
+        unit_codes.frombytes(units)
+        stamps.frombytes(times)
+        numbers.frombytes(values)
+        keys = list(map(self._keys.__getitem__, indexes))
+        return PlainPut(namespace, keys, unit_codes.tolist(), stamps.tolist(), numbers.tolist())
 
 
 def plain_row(d: Any, ns: str, now_ms: int, memo: IdentityMemo) -> Row | None:
