@@ -54,8 +54,15 @@ class Server:
         return f"http://{HOST}:{self.port}"
 
     def rss(self) -> int:
-        """Resident set size of the server process in bytes."""
-        return int(psutil.Process(self.pid).memory_info().rss)
+        """Resident set size in bytes of the server process and its children (Heron's decode
+        workers; not its execution environments, which only the app port starts)."""
+        process = psutil.Process(self.pid)
+        total = process.memory_info().rss
+        for child in process.children(recursive=True):
+            with contextlib.suppress(psutil.Error):
+                if "decode_worker" in " ".join(child.cmdline()):
+                    total += child.memory_info().rss
+        return int(total)
 
     def client(self, service: str) -> Any:
         """A boto3 client for setup and checks (not used for timed requests)."""

@@ -5,8 +5,8 @@ creates 1,000 new series ``Bench/Latency FunctionName=fn-NNNNNNN,Stage=prod`` wi
 the current minute. Heron (``heron up``; the metric store lives in its parent process) gets up to
 1,000 requests (1 M series) within ``--heron-s``; moto gets the same request bytes (Host header
 rewritten: moto does not check signatures) for ``--moto-s``. The figure is the server's RSS
-growth over its idle RSS, per series and extrapolated linearly to 1 M series where the run
-stopped short (said so). Heron's RSS is sampled during the load (peak) and after it.
+(Heron's with its decode workers) growth over its idle RSS, per series and extrapolated
+linearly to 1 M series where the run stopped short (said so). Heron's RSS is sampled during the load (peak) and after it.
 
     .venv/bin/python bench/monitor_memory.py [--series 1000000] [--heron-s 120] [--moto-s 60]
 """
@@ -131,7 +131,7 @@ def main() -> int:
             if moto_series < 1_000_000
             else f"measured with {moto_series:,} series (growth after load)"
         )
-        + "; RSS growth of the server process over its idle RSS",
+        + "; RSS growth of the server process (and Heron's decode workers) over its idle RSS",
     )
     return 0
 

@@ -179,9 +179,9 @@ SETTINGS: tuple[Setting, ...] = (
         "decode_workers",
         int,
         -1,
-        "Child processes that decode large PutMetricData requests beside the main process"
-        " (each leaves after 30 s idle); -1 picks one per core, at most 2, and none on one core;"
-        " 0 decodes in the main process.",
+        "Child processes that decode large PutMetricData requests and extract EMF from large"
+        " PutLogEvents writes beside the main process (each leaves after 30 s idle); -1 picks"
+        " one per core, at most 2, and none on one core; 0 does it all in the main process.",
     ),
     Setting(
         "alarms_dir",
