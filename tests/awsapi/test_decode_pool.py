@@ -15,6 +15,8 @@ import pytest
 from heron.awsapi.decode_pool import UNAVAILABLE, DecodePool, Unavailable
 from heron.awsapi.plain_put import IdentityMemo, PlainPut, plain_body
 
+from .metric_ids import Registry
+
 NOW_MS = 1_764_000_000_000
 LIMIT = 1 << 20
 
@@ -34,11 +36,21 @@ def body(count: int, *, name: str = "Latency") -> bytes:
     return gzip.compress(orjson.dumps({"Namespace": "App", "MetricData": datums}))
 
 
+REGISTRY = Registry()
+
+
+def decode(pool: DecodePool, raw: bytes, gzipped: bool = True) -> PlainPut | Unavailable | None:
+    got = pool.decode(raw, gzipped, LIMIT, NOW_MS, REGISTRY)
+    if got is None or isinstance(got, Unavailable):
+        return got
+    return REGISTRY.put(got)
+
+
 def decode_when_ready(pool: DecodePool, raw: bytes) -> PlainPut | None:
     """The first answer a worker gives (the pool answers UNAVAILABLE while one starts)."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        got = pool.decode(raw, True, LIMIT, NOW_MS)
+        got = decode(pool, raw)
         if not isinstance(got, Unavailable):
             return got
         time.sleep(0.02)
@@ -64,7 +76,7 @@ def pool() -> Iterator[DecodePool]:
 
 def test_a_worker_answers_what_the_process_itself_would(pool: DecodePool) -> None:
     raw = body(1000)
-    assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE  # none yet: one starts
+    assert decode(pool, raw) is UNAVAILABLE  # none yet: one starts
     got = decode_when_ready(pool, raw)
     assert got == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
     assert (
@@ -73,9 +85,12 @@ def test_a_worker_answers_what_the_process_itself_would(pool: DecodePool) -> Non
     [pid] = pool.pids()
     assert pid != os.getpid()
     # A request that is not plain is declined by the worker too: the generic path answers it.
-    assert pool.decode(body(3, name=""), True, LIMIT, NOW_MS) is None
-    assert pool.decode(raw, False, LIMIT, NOW_MS) is None  # not gzip after all
-    assert pool.answered >= 3 and pool.pids() == [pid]
+    assert decode(pool, body(3, name="")) is None
+    assert decode(pool, raw, gzipped=False) is None  # not gzip after all
+    # Each key crossed the pipe once: the second answer asked for no new metric ids.
+    asked = len(REGISTRY.asked)
+    assert decode(pool, raw) == got and len(REGISTRY.asked) == asked
+    assert pool.answered >= 4 and pool.pids() == [pid]
 
 
 def test_a_killed_worker_costs_only_a_local_decode(pool: DecodePool) -> None:
@@ -85,7 +100,7 @@ def test_a_killed_worker_costs_only_a_local_decode(pool: DecodePool) -> None:
     os.kill(pid, signal.SIGKILL)
     while not gone(pid):
         time.sleep(0.01)
-    assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE
+    assert decode(pool, raw) is UNAVAILABLE
     assert decode_when_ready(pool, raw) == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
     assert pool.pids() not in ([], [pid])
 
@@ -100,7 +115,7 @@ def test_workers_leave_when_idle_and_come_back_on_demand() -> None:
         while not gone(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert gone(pid), "an idle worker should leave by itself"
-        assert pool.decode(raw, True, LIMIT, NOW_MS) is UNAVAILABLE
+        assert decode(pool, raw) is UNAVAILABLE
         assert decode_when_ready(pool, raw) is not None
     finally:
         pool.close()
@@ -112,4 +127,4 @@ def test_close_stops_the_workers() -> None:
     pids = pool.pids()
     pool.close()
     assert pids and all(gone(pid) for pid in pids)
-    assert pool.decode(body(10), True, LIMIT, NOW_MS) is UNAVAILABLE
+    assert decode(pool, body(10)) is UNAVAILABLE

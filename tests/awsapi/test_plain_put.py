@@ -10,6 +10,7 @@ import orjson
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from heron.awsapi.decode_pool import KeysReceived
 from heron.awsapi.errors import AwsError
 from heron.awsapi.fast_decode import decode_put_metric_data
 from heron.awsapi.models import service_spec
@@ -17,7 +18,6 @@ from heron.awsapi.plain_put import (
     FUTURE_MS,
     PAST_MS,
     IdentityMemo,
-    KeysReceived,
     KeysSent,
     PlainPut,
     plain_body,
@@ -26,6 +26,8 @@ from heron.awsapi.plain_put import (
 from heron.awsapi.put_metric_data import MetricWriter
 from heron.awsapi.shapes import ShapeError
 from heron.monitor.metrics.ingest import SampleBatch
+
+from .metric_ids import Registry
 
 SHAPE = service_spec("cloudwatch").operation("PutMetricData").input_shape
 NOW_MS = 1_764_000_000_000  # a whole second, so the writer's clock gives exactly this
@@ -191,26 +193,25 @@ def test_raw_bodies_plain_gzipped_or_broken() -> None:
 
 
 def test_rows_cross_the_pipe_packed_with_each_key_sent_once() -> None:
-    sent, received = KeysSent(), KeysReceived()
+    sent, receiving, ids = KeysSent(), KeysReceived(), Registry()
     first = plain_put(copy.deepcopy(PLAIN), NOW_MS, IdentityMemo())
     assert first is not None
     encoded = sent.encode(first)
     assert encoded[2] == list(dict.fromkeys(first.keys))  # new keys, once each
-    assert received.decode(encoded) == first
+    assert ids.put(receiving.decode(encoded, ids)) == first
     again = sent.encode(first)
-    assert again[2] == [] and received.decode(again) == first
+    assert again[2] == [] and ids.put(receiving.decode(again, ids)) == first
     shuffled = first._replace(keys=first.keys[::-1], values=[-1.5, 2.0**300, 0.1])
-    assert received.decode(sent.encode(shuffled)) == shuffled
+    assert ids.put(receiving.decode(sent.encode(shuffled), ids)) == shuffled
 
 
 def test_both_sides_start_over_when_the_key_table_is_full() -> None:
-    sent, received = KeysSent(), KeysReceived()
+    sent, receiving, ids = KeysSent(), KeysReceived(), Registry()
     sent.MAX = 4
     puts = [
         PlainPut("App", [f"k{i}", f"k{i + 1}", "k0"], [0, 1, 2], [NOW_MS] * 3, [1.0, 2.0, 3.0])
         for i in range(0, 12, 2)
     ]
     for put in puts:
-        encoded = sent.encode(put)
-        assert received.decode(encoded) == put
-    assert len(received._keys) <= 4
+        assert ids.put(receiving.decode(sent.encode(put), ids)) == put
+    assert len(receiving._keys) <= 4

@@ -22,7 +22,11 @@ import pickle
 import subprocess
 import sys
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from heron.awsapi.decode_worker import (
     EMF,
@@ -32,13 +36,56 @@ from heron.awsapi.decode_worker import (
     widen_pipe,
     write_frame,
 )
-from heron.awsapi.plain_put import KeysReceived, PlainPut
 from heron.monitor.logs.emf_offload import EmfAnswer, PackedEvents, merge_answers
 
 log = logging.getLogger(__name__)
 
 #: How long a worker may take to start (imports) before it is given up on.
 START_TIMEOUT_S = 30.0
+
+
+class ResolvedRows(NamedTuple):
+    """A plain PutMetricData's rows with their metric ids, as arrays (see ``KeysReceived``)."""
+
+    mids: npt.NDArray[np.int64]
+    units: npt.NDArray[np.uint8]
+    times_ms: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+
+
+class KeysReceived:
+    """The parent's side of ``plain_put.KeysSent``, one per worker: its keys by index, and
+    each key's metric id once looked up, so a request's rows map to ids with one array index."""
+
+    def __init__(self) -> None:
+        self._keys: list[str] = []
+        self._mids: npt.NDArray[np.int64] = np.empty(0, np.int64)
+
+    def decode(
+        self, answer: tuple[Any, ...], metric_ids: Callable[[list[str]], npt.NDArray[np.int64]]
+    ) -> ResolvedRows:
+        """The rows an encoded answer stands for; ``metric_ids`` resolves keys new to us."""
+        _namespace, reset, new, rows, units, times, values = answer
+        if reset:
+            self._keys.clear()
+            self._mids = np.empty(0, np.int64)
+        if new:
+            self._keys.extend(new)
+            self._mids = np.concatenate([self._mids, metric_ids(new)])
+        indexes = np.frombuffer(rows, np.uint32)
+        if len(indexes) and int(indexes.max()) >= len(self._mids):
+            raise ValueError("a key index beyond the keys received")
+        return ResolvedRows(
+            self._mids[indexes],
+            np.frombuffer(units, np.uint8),
+            np.frombuffer(times, np.int64),
+            np.frombuffer(values, np.float64),
+        )
+
+    def keys(self, rows: ResolvedRows) -> list[str]:
+        """The store keys of resolved rows (for tests and logs; the hot path needs ids only)."""
+        by_mid = dict(zip(self._mids.tolist(), self._keys, strict=True))
+        return [by_mid[m] for m in rows.mids.tolist()]
 
 
 class Unavailable:
@@ -104,9 +151,15 @@ class DecodePool:
         self.answered = 0
 
     def decode(
-        self, body: bytes, gzipped: bool, limit: int, now_ms: int
-    ) -> PlainPut | Unavailable | None:
-        """The rows of a plain PutMetricData body (None: not plain), or UNAVAILABLE.
+        self,
+        body: bytes,
+        gzipped: bool,
+        limit: int,
+        now_ms: int,
+        metric_ids: Callable[[list[str]], npt.NDArray[np.int64]],
+    ) -> ResolvedRows | Unavailable | None:
+        """The rows of a plain PutMetricData body (None: not plain), or UNAVAILABLE;
+        ``metric_ids`` gives the ids of keys (the metric store's).
 
         Blocking: waits for a free worker when all are busy (run it in a thread).
         """
@@ -117,7 +170,7 @@ class DecodePool:
         if answer is None or isinstance(answer, Unavailable):
             return answer
         try:
-            return worker.keys.decode(answer)
+            return worker.keys.decode(answer, metric_ids)
         except (TypeError, ValueError, IndexError):
             worker.process.kill()  # its key list may no longer match ours: replace it
             return UNAVAILABLE

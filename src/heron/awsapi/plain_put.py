@@ -112,9 +112,9 @@ class KeysSent:
     """The worker's side of sending rows compactly: each store key crosses the pipe once.
 
     An answer carries the keys this worker had not sent before and, per row, the index of its
-    key; the parent's ``KeysReceived`` keeps the same list. Rows then travel as four packed
-    arrays, and the parent's keys are the same string objects every time (their hashes are
-    cached, so looking up metric ids costs no hashing).
+    key; the parent's ``decode_pool.KeysReceived`` keeps the same list with each key's metric
+    id. Rows then travel as four packed arrays, and the parent looks up a metric id only for a
+    key it has not seen from this worker.
     """
 
     #: Most keys remembered; past it both sides start over (the answer says so).
@@ -146,27 +146,6 @@ class KeysSent:
             array("q", put.times_ms).tobytes(),
             array("d", put.values).tobytes(),
         )
-
-
-class KeysReceived:
-    """The parent's side of ``KeysSent``, one per worker."""
-
-    def __init__(self) -> None:
-        self._keys: list[str] = []
-
-    def decode(self, answer: tuple[Any, ...]) -> PlainPut:
-        """The ``PlainPut`` an encoded answer stands for."""
-        namespace, reset, new, rows, units, times, values = answer
-        if reset:
-            self._keys.clear()
-        self._keys.extend(new)
-        indexes, unit_codes, stamps, numbers = array("I"), array("B"), array("q"), array("d")
-        indexes.frombytes(rows)
-        unit_codes.frombytes(units)
-        stamps.frombytes(times)
-        numbers.frombytes(values)
-        keys = list(map(self._keys.__getitem__, indexes))
-        return PlainPut(namespace, keys, unit_codes.tolist(), stamps.tolist(), numbers.tolist())
 
 
 def plain_row(d: Any, ns: str, now_ms: int, memo: IdentityMemo) -> Row | None:

@@ -54,11 +54,13 @@ class MetricWriter:
 
     def _put_raw(self, body: bytes, gzipped: bool, limit: int) -> dict[str, Any] | None:
         now_ms = int(self._clock() * 1000)
-        put: PlainPut | Unavailable | None = None
         if self._pool is not None and json_size(body, gzipped) >= OFFLOAD_MIN_BYTES:
-            put = self._pool.decode(body, gzipped, limit, now_ms)
-            if not isinstance(put, Unavailable):
-                return self._put_plain(put)
+            rows = self._pool.decode(body, gzipped, limit, now_ms, self._store.metric_ids)
+            if not isinstance(rows, Unavailable):
+                if rows is None:
+                    return None
+                self._store.put_resolved(*rows)
+                return {}
         return self._put_plain(plain_body(body, gzipped, limit, now_ms, self._memo))
 
     def _put_plain(self, put: PlainPut | None) -> dict[str, Any] | None:

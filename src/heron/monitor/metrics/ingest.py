@@ -64,6 +64,18 @@ class SampleBatch:
         return batch
 
     @classmethod
+    def of_arrays(cls, units: Any, times_ms: Any, values: Any, level: int) -> SampleBatch:
+        """Plain values given as numpy arrays, for ``aggregate`` with metric ids known already
+        (``keys`` stays empty: its ``metric_ids`` argument ignores it)."""
+        batch = cls()
+        n = len(values)
+        batch.units, batch.times_ms, batch.values = units, times_ms, values
+        batch.levels = np.full(n, level, np.int64)  # type: ignore[assignment]
+        batch.lengths = np.ones(n, np.int64)  # type: ignore[assignment]
+        batch.counts = np.ones(n, np.float64)  # type: ignore[assignment]
+        return batch
+
+    @classmethod
     def of_values(
         cls,
         keys: list[str],

@@ -98,6 +98,20 @@ class MetricStore:
             mids = self._metric_ids(batch.keys)
         self._commit(aggregate(batch, lambda _: mids))
 
+    def metric_ids(self, keys: list[str]) -> np.ndarray:
+        """The ids of metric keys, registering new ones (persisted with the next write)."""
+        with self._lock:
+            return self._metric_ids(keys)
+
+    def put_resolved(
+        self, mids: np.ndarray, units: np.ndarray, times_ms: np.ndarray, values: np.ndarray
+    ) -> None:
+        """Store plain standard-resolution values whose metric ids are known (``metric_ids``);
+        returns once they are committed."""
+        if len(values):
+            batch = SampleBatch.of_arrays(units, times_ms, values, 1)
+            self._commit(aggregate(batch, lambda _: mids))
+
     def _metric_ids(self, keys: list[str]) -> np.ndarray:
         ids = self._index.ids(keys)
         if None in ids:
