@@ -62,9 +62,11 @@ class PackedChunk:
         )
 
 
-def pack(events: list[tuple[int, str]]) -> list[PackedChunk]:
-    """One stream's (timestamp, message) events as chunks, sorting ``events`` in place."""
-    events.sort(key=_by_time)
+def pack(events: list[tuple[int, str]], *, ordered: bool = False) -> list[PackedChunk]:
+    """One stream's (timestamp, message) events as chunks, sorting ``events`` in place unless
+    the caller knows them ``ordered`` by timestamp (PutLogEvents checked that already)."""
+    if not ordered:
+        events.sort(key=_by_time)
     chunks: list[PackedChunk] = []
     start, n = 0, len(events)
     while start < n:

@@ -266,7 +266,8 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
             kept = list(events[decision.start : decision.end])
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                _, pending = self._store([(gid, {sid: kept})], now, offload=True)
+                # check_batch refused any batch out of time order.
+                _, pending = self._store([(gid, {sid: kept})], now, offload=True, ordered=True)
             except BaseException:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")

@@ -57,13 +57,16 @@ class EventWrites:
     def _group_filters(self, gid: int) -> list[MetricFilter]:
         raise NotImplementedError
 
-    def _store(self, plan: WritePlan, now: int, *, offload: bool = False) -> tuple[int, Pending]:
+    def _store(
+        self, plan: WritePlan, now: int, *, offload: bool = False, ordered: bool = False
+    ) -> tuple[int, Pending]:
         """Insert ``plan`` and commit the transaction the caller began, extracting its metrics
         meanwhile; returns how many events were stored, and (with ``offload``) EMF extraction
         handed to workers, which the caller finishes with ``_finish_pending`` *after* releasing
-        the store's lock. A failed commit is rolled back and raised; the caller rolls back
-        after any other failure."""
-        statements, chunks, count, size = self._statements(plan, now)
+        the store's lock; ``ordered`` says each stream's events are in time order already. A
+        failed commit is rolled back and raised; the caller rolls back after any other
+        failure."""
+        statements, chunks, count, size = self._statements(plan, now, ordered)
         filters = [self._group_filters(gid) for gid, _ in plan]  # reads before the handoff
         for sql, args in statements:
             self._db.execute(sql, args)
@@ -128,7 +131,7 @@ class EventWrites:
                     self.emf.stats.validation_errors += 1
 
     def _statements(
-        self, plan: WritePlan, now: int
+        self, plan: WritePlan, now: int, ordered: bool
     ) -> tuple[list[_Statement], list[PackedChunk], int, int]:
         """The inserts and summary updates for ``plan`` (packing sorts each stream's events),
         the chunks, the number of events and their size in bytes."""
@@ -142,7 +145,7 @@ class EventWrites:
                     continue
                 size = 0
                 first, last = events[0][0], events[0][0]
-                for chunk in pack(events):
+                for chunk in pack(events, ordered=ordered):
                     chunks.append(chunk)
                     statements.append((INSERT_CHUNK, (gid, sid, now, *chunk.columns())))
                     size += chunk.size
