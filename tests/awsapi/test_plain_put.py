@@ -18,14 +18,15 @@ from heron.awsapi.plain_put import (
     FUTURE_MS,
     PAST_MS,
     IdentityMemo,
-    KeysSent,
     PlainPut,
+    encode_put,
     plain_body,
     plain_put,
 )
 from heron.awsapi.put_metric_data import MetricWriter
 from heron.awsapi.shapes import ShapeError
 from heron.monitor.metrics.ingest import SampleBatch
+from heron.monitor.metrics.key_index import KeysSent
 
 from .metric_ids import Registry
 
@@ -196,13 +197,13 @@ def test_rows_cross_the_pipe_packed_with_each_key_sent_once() -> None:
     sent, receiving, ids = KeysSent(), KeysReceived(), Registry()
     first = plain_put(copy.deepcopy(PLAIN), NOW_MS, IdentityMemo())
     assert first is not None
-    encoded = sent.encode(first)
+    encoded = encode_put(sent, first)
     assert encoded[2] == list(dict.fromkeys(first.keys))  # new keys, once each
     assert ids.put(receiving.decode(encoded, ids)) == first
-    again = sent.encode(first)
+    again = encode_put(sent, first)
     assert again[2] == [] and ids.put(receiving.decode(again, ids)) == first
     shuffled = first._replace(keys=first.keys[::-1], values=[-1.5, 2.0**300, 0.1])
-    assert ids.put(receiving.decode(sent.encode(shuffled), ids)) == shuffled
+    assert ids.put(receiving.decode(encode_put(sent, shuffled), ids)) == shuffled
 
 
 def test_both_sides_start_over_when_the_key_table_is_full() -> None:
@@ -213,5 +214,5 @@ def test_both_sides_start_over_when_the_key_table_is_full() -> None:
         for i in range(0, 12, 2)
     ]
     for put in puts:
-        assert ids.put(receiving.decode(sent.encode(put), ids)) == put
+        assert ids.put(receiving.decode(encode_put(sent, put), ids)) == put
     assert len(receiving._keys) <= 4

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -36,12 +36,18 @@ from heron.awsapi.decode_worker import (
     widen_pipe,
     write_frame,
 )
-from heron.monitor.logs.emf_offload import EmfAnswer, PackedEvents, merge_answers
+from heron.monitor.logs.emf_offload import EmfAnswer, PackedEvents, merge_answers, resolve_answer
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: How long a worker may take to start (imports) before it is given up on.
 START_TIMEOUT_S = 30.0
+
+
+#: Maps store keys to metric ids (``MetricStore.metric_ids``).
+MetricIds = Callable[[list[str]], npt.NDArray[np.int64]]
+I64 = npt.NDArray[np.int64]
 
 
 class ResolvedRows(NamedTuple):
@@ -61,11 +67,9 @@ class KeysReceived:
         self._keys: list[str] = []
         self._mids: npt.NDArray[np.int64] = np.empty(0, np.int64)
 
-    def decode(
-        self, answer: tuple[Any, ...], metric_ids: Callable[[list[str]], npt.NDArray[np.int64]]
-    ) -> ResolvedRows:
-        """The rows an encoded answer stands for; ``metric_ids`` resolves keys new to us."""
-        _namespace, reset, new, rows, units, times, values = answer
+    def mids(self, reset: bool, new: list[str], rows: bytes, metric_ids: MetricIds) -> I64:
+        """The metric ids of rows indexed by ``key_index.KeysSent.index``; ``metric_ids``
+        resolves keys new to us."""
         if reset:
             self._keys.clear()
             self._mids = np.empty(0, np.int64)
@@ -75,8 +79,13 @@ class KeysReceived:
         indexes = np.frombuffer(rows, np.uint32)
         if len(indexes) and int(indexes.max()) >= len(self._mids):
             raise ValueError("a key index beyond the keys received")
+        return self._mids[indexes]
+
+    def decode(self, answer: tuple[Any, ...], metric_ids: MetricIds) -> ResolvedRows:
+        """The rows of a ``plain_put.encode_put`` answer."""
+        _namespace, reset, new, rows, units, times, values = answer
         return ResolvedRows(
-            self._mids[indexes],
+            self.mids(reset, new, rows, metric_ids),
             np.frombuffer(units, np.uint8),
             np.frombuffer(times, np.int64),
             np.frombuffer(values, np.float64),
@@ -156,7 +165,7 @@ class DecodePool:
         gzipped: bool,
         limit: int,
         now_ms: int,
-        metric_ids: Callable[[list[str]], npt.NDArray[np.int64]],
+        metric_ids: MetricIds,
     ) -> ResolvedRows | Unavailable | None:
         """The rows of a plain PutMetricData body (None: not plain), or UNAVAILABLE;
         ``metric_ids`` gives the ids of keys (the metric store's).
@@ -166,14 +175,11 @@ class DecodePool:
         worker = self._submit((PMD, body, gzipped, limit, now_ms))
         if worker is None:
             return UNAVAILABLE
-        answer = self._result(worker)
-        if answer is None or isinstance(answer, Unavailable):
-            return answer
-        try:
-            return worker.keys.decode(answer, metric_ids)
-        except (TypeError, ValueError, IndexError):
-            worker.process.kill()  # its key list may no longer match ours: replace it
-            return UNAVAILABLE
+        keys = worker.keys
+        answer: ResolvedRows | Unavailable | None = self._result(
+            worker, lambda got: None if got is None else keys.decode(got, metric_ids)
+        )
+        return answer
 
     def start_emf(self, chunks: list[PackedEvents], now_ms: int) -> object | None:
         """Hand EMF lines to workers, split among those free (waits for one); a ticket for
@@ -191,18 +197,25 @@ class DecodePool:
                 sent.append(worker)
         if len(sent) < len(workers):  # one failed: no partial answers, all lines here
             for worker in sent:
-                self._result(worker)
+                self._result(worker, lambda got: got)
             return None
         return sent
 
-    def finish_emf(self, ticket: object) -> EmfAnswer | None:
+    def finish_emf(self, ticket: object, metric_ids: MetricIds) -> EmfAnswer | None:
         """The extraction the workers made for ``ticket``; None if any failed."""
         assert isinstance(ticket, list)
-        answers = [self._result(worker) for worker in ticket]
-        try:
-            return merge_answers([EmfAnswer(*answer) for answer in answers])
-        except TypeError:  # UNAVAILABLE or nonsense from one of them
-            return None
+        answers = []
+        for worker in ticket:
+            keys = worker.keys
+
+            def resolve(got: Any, keys: KeysReceived = keys) -> EmfAnswer:
+                return resolve_answer(
+                    got, lambda reset, new, rows: keys.mids(reset, new, rows, metric_ids)
+                )
+
+            answers.append(self._result(worker, resolve))
+        resolved = [answer for answer in answers if isinstance(answer, EmfAnswer)]
+        return merge_answers(resolved) if len(resolved) == len(answers) else None
 
     def _submit(self, request: tuple[Any, ...]) -> _Worker | None:
         """A worker that has been sent ``request``, or None when none could take it."""
@@ -217,11 +230,15 @@ class DecodePool:
             return False
         return True
 
-    def _result(self, worker: _Worker) -> Any:
-        """The answer of a submitted worker (it is given back), or UNAVAILABLE."""
+    def _result(self, worker: _Worker, then: Callable[[Any], T]) -> T | Unavailable:
+        """``then`` of a submitted worker's answer, or UNAVAILABLE; the worker is given back
+        only after ``then``, which may use its key table (no other caller may touch it)."""
         try:
-            answer = worker.receive()
+            answer = then(worker.receive())
         except (WorkerGone, OSError, pickle.UnpicklingError, EOFError) as exc:
+            self._fail(worker, exc)
+            return UNAVAILABLE
+        except (TypeError, ValueError, IndexError) as exc:  # nonsense: its key table is suspect
             self._fail(worker, exc)
             return UNAVAILABLE
         except BaseException:

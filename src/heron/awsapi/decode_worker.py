@@ -23,7 +23,8 @@ import struct
 import sys
 from typing import Any
 
-from heron.awsapi.plain_put import IdentityMemo, KeysSent, plain_body
+from heron.awsapi.plain_put import IdentityMemo, encode_put, plain_body
+from heron.monitor.metrics.key_index import KeysSent
 
 HEADER = struct.Struct(">I")
 #: Largest frame either side accepts (a 40 MiB inflated body limit fits well inside).
@@ -111,7 +112,7 @@ class _Answers:
         if kind == PMD:
             _, body, gzipped, limit, now_ms = request
             put = plain_body(body, gzipped, limit, now_ms, self.memo)
-            return None if put is None else self.keys.encode(put)
+            return None if put is None else encode_put(self.keys, put)
         if kind == EMF:
             from heron.monitor.logs.emf import EmfExtractor
             from heron.monitor.logs.emf_offload import events_part, extract_answer
@@ -120,7 +121,7 @@ class _Answers:
             if self.extractor is None:
                 self.extractor = EmfExtractor()
             events = events_part(chunks, part, parts)
-            return tuple(extract_answer(self.extractor, events, now_ms))
+            return extract_answer(self.extractor, events, now_ms, self.keys)
         raise WorkerGone(f"unknown request {kind!r}")
 
 

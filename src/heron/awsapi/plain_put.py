@@ -24,6 +24,7 @@ import orjson
 from heron.awsapi.errors import AwsError
 from heron.awsapi.metric_fields import namespace_member
 from heron.monitor.metrics import model
+from heron.monitor.metrics.key_index import KeysSent
 
 #: How far in the past / future a datum's Timestamp may lie (two weeks, two hours).
 PAST_MS = 14 * 86400 * 1000
@@ -108,44 +109,16 @@ def _identity_key(identity: Identity) -> str | None:
     return key
 
 
-class KeysSent:
-    """The worker's side of sending rows compactly: each store key crosses the pipe once.
-
-    An answer carries the keys this worker had not sent before and, per row, the index of its
-    key; the parent's ``decode_pool.KeysReceived`` keeps the same list with each key's metric
-    id. Rows then travel as four packed arrays, and the parent looks up a metric id only for a
-    key it has not seen from this worker.
-    """
-
-    #: Most keys remembered; past it both sides start over (the answer says so).
-    MAX = 100_000
-
-    def __init__(self) -> None:
-        self._index: dict[str, int] = {}
-
-    def encode(self, put: PlainPut) -> tuple[Any, ...]:
-        """``put`` as (namespace, reset, new keys, key indexes, units, times, values)."""
-        index = self._index
-        reset = len(index) + len(put.keys) > self.MAX
-        if reset:
-            index.clear()
-        new: list[str] = []
-        rows = array("I")
-        for key in put.keys:
-            found = index.get(key)
-            if found is None:
-                found = index[key] = len(index)
-                new.append(key)
-            rows.append(found)
-        return (
-            put.namespace,
-            reset,
-            new,
-            rows.tobytes(),
-            array("B", put.units).tobytes(),
-            array("q", put.times_ms).tobytes(),
-            array("d", put.values).tobytes(),
-        )
+def encode_put(keys: KeysSent, put: PlainPut) -> tuple[Any, ...]:
+    """``put`` as a worker sends it: (namespace, reset, new keys, key indexes, units, times,
+    values), the columns packed (``monitor.metrics.key_index``)."""
+    return (
+        put.namespace,
+        *keys.index(put.keys),
+        array("B", put.units).tobytes(),
+        array("q", put.times_ms).tobytes(),
+        array("d", put.values).tobytes(),
+    )
 
 
 def plain_row(d: Any, ns: str, now_ms: int, memo: IdentityMemo) -> Row | None:

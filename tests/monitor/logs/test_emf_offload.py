@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -98,7 +99,7 @@ def test_workers_extract_what_the_store_extracts_itself(tmp_path: Path) -> None:
         # Bring both workers up: a write that finds no idle worker starts one and extracts here.
         deadline = time.monotonic() + 30
         while len(pool.pids()) < 2 and time.monotonic() < deadline:
-            pool.finish_emf(pool.start_emf([], NOW) or [])
+            pool.finish_emf(pool.start_emf([], NOW) or [], lambda keys: np.arange(len(keys)))
             time.sleep(0.05)
         assert len(pool.pids()) == 2
         batches = [lines(1_500, seed=1), lines(700, seed=2)]
@@ -123,7 +124,7 @@ class FailingOffload:
         self.started += 1
         return object()
 
-    def finish_emf(self, ticket: object) -> EmfAnswer | None:
+    def finish_emf(self, ticket: object, metric_ids: Any) -> EmfAnswer | None:
         return None
 
 

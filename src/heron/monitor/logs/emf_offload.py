@@ -9,26 +9,45 @@ worker answers, the store extracts the lines itself.
 
 from __future__ import annotations
 
+from array import array
+from collections.abc import Callable
 from dataclasses import astuple
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
 
 from heron.monitor.logs.chunks import offsets, unpack_stamps
 from heron.monitor.logs.emf import MARKER, EmfExtractor, EmfStats
 from heron.monitor.metrics.ingest import SampleBatch as ColumnBatch
+from heron.monitor.metrics.key_index import KeysSent
 
 #: Writes with at least this many EMF lines are worth sending to a worker.
 OFFLOAD_FROM_LINES = 500
 
 
 class EmfAnswer(NamedTuple):
-    """A worker's extraction: the datapoints' columns (None: no datapoints) and its stats."""
+    """Workers' extraction: the datapoints (their metric ids and columns; None when there are
+    none) and the statistics to add to the store's."""
 
-    columns: tuple[list[Any], ...] | None
+    mids: npt.NDArray[np.int64] | None
+    batch: ColumnBatch | None
     stats: tuple[int, ...]
 
 
 #: A chunk's packed events as sent: (timestamps blob, lengths blob, text); see ``chunks``.
 PackedEvents = tuple[bytes, bytes, str]
+
+
+@runtime_checkable
+class ResolvingSink(Protocol):
+    """A metric sink that stores rows by metric id (the metric store): workers need one."""
+
+    def metric_ids(self, keys: list[str]) -> npt.NDArray[np.int64]:
+        """The ids of ``keys``, registering new ones."""
+
+    def put_resolved_batch(self, mids: npt.NDArray[np.int64], batch: ColumnBatch) -> None:
+        """Store ``batch`` whose rows have the metric ids ``mids``."""
 
 
 class EmfOffload(Protocol):
@@ -37,7 +56,9 @@ class EmfOffload(Protocol):
     def start_emf(self, chunks: list[PackedEvents], now_ms: int) -> object | None:
         """Hand the chunks' events to workers; a ticket, or None when none can take them."""
 
-    def finish_emf(self, ticket: object) -> EmfAnswer | None:
+    def finish_emf(
+        self, ticket: object, metric_ids: Callable[[list[str]], npt.NDArray[np.int64]]
+    ) -> EmfAnswer | None:
         """The worker's answer for ``ticket`` (waits for it), or None when it failed."""
 
 
@@ -63,10 +84,24 @@ def events_part(chunks: list[PackedEvents], part: int, parts: int) -> list[tuple
     return out
 
 
+#: The columns of a ``ColumnBatch`` besides its keys, and how a worker packs them.
+_PACKED = (
+    ("units", "B"),
+    ("times_ms", "q"),
+    ("levels", "B"),
+    ("lengths", "q"),
+    ("values", "d"),
+    ("counts", "d"),
+    ("stat_sets", "d"),
+)
+_DTYPES = {"B": np.uint8, "q": np.int64, "d": np.float64}
+
+
 def extract_answer(
-    extractor: EmfExtractor, events: list[tuple[int, str]], now_ms: int
-) -> EmfAnswer:
-    """Extract ``events`` as the store would, and package the result (the worker's side)."""
+    extractor: EmfExtractor, events: list[tuple[int, str]], now_ms: int, keys: KeysSent
+) -> tuple[Any, ...]:
+    """Extract ``events`` as the store would; the answer a worker sends: (statistics, and when
+    there are datapoints their keys indexed by ``keys`` and their packed columns)."""
     stats = extractor.stats = EmfStats()
     out: list[ColumnBatch] = []
     try:
@@ -76,21 +111,42 @@ def extract_answer(
         stats.validation_errors += 1
         extractor.batch.flush(None)
         out.clear()
-    return EmfAnswer(out[0].columns() if out else None, astuple(stats))
+    if not out:
+        return (astuple(stats),)
+    batch = out[0]
+    packed = [array(code, getattr(batch, name)).tobytes() for name, code in _PACKED]
+    return (astuple(stats), *keys.index(batch.keys), *packed)
+
+
+def resolve_answer(
+    answer: tuple[Any, ...], mids_of: Callable[[bool, list[str], bytes], npt.NDArray[np.int64]]
+) -> EmfAnswer:
+    """The parent's side of ``extract_answer``: ``mids_of`` turns the key part into ids."""
+    stats = tuple(answer[0])
+    if len(answer) == 1:
+        return EmfAnswer(None, None, stats)
+    _, reset, new, rows, *packed = answer
+    mids = mids_of(reset, new, rows)
+    batch = ColumnBatch()
+    for (name, code), blob in zip(_PACKED, packed, strict=True):
+        setattr(batch, name, np.frombuffer(blob, _DTYPES[code]))
+    return EmfAnswer(mids, batch, stats)
 
 
 def merge_answers(answers: list[EmfAnswer]) -> EmfAnswer:
     """One answer for lines split among several workers."""
-    present = [a.columns for a in answers if a.columns is not None]
-    columns = None
-    if present:
-        columns = tuple([v for cols in present for v in cols[i]] for i in range(len(present[0])))
+    with_rows = [a for a in answers if a.mids is not None and a.batch is not None]
     stats = tuple(sum(values) for values in zip(*(a.stats for a in answers), strict=True))
-    return EmfAnswer(columns, stats)
+    if not with_rows:
+        return EmfAnswer(None, None, stats)
+    batch = ColumnBatch()
+    for name, _ in _PACKED:
+        setattr(batch, name, np.concatenate([getattr(a.batch, name) for a in with_rows]))
+    mids = np.concatenate([a.mids for a in with_rows if a.mids is not None])
+    return EmfAnswer(mids, batch, stats)
 
 
-def add_answer(stats: EmfStats, answer: EmfAnswer) -> ColumnBatch | None:
-    """Add a worker's statistics to ``stats``; its datapoints as a batch for the metric store."""
+def add_answer(stats: EmfStats, answer: EmfAnswer) -> None:
+    """Add workers' statistics to the store's."""
     for name, value in zip(EmfStats.__dataclass_fields__, answer.stats, strict=True):
         setattr(stats, name, getattr(stats, name) + value)
-    return None if answer.columns is None else ColumnBatch.from_columns(answer.columns)

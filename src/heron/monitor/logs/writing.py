@@ -20,11 +20,15 @@ from typing import Any
 from heron.monitor.contracts import MetricSink
 from heron.monitor.logs.chunks import PackedChunk, pack
 from heron.monitor.logs.emf import MARKER, EmfExtractor
-from heron.monitor.logs.emf_offload import OFFLOAD_FROM_LINES, EmfOffload, add_answer
+from heron.monitor.logs.emf_offload import (
+    OFFLOAD_FROM_LINES,
+    EmfOffload,
+    ResolvingSink,
+    add_answer,
+)
 from heron.monitor.logs.metric_filters import MetricFilter, apply_filters
 from heron.monitor.logs.samples import SampleBatch
 from heron.monitor.logs.store_sql import INSERT_CHUNK
-from heron.monitor.metrics.ingest import SampleBatch as ColumnBatch
 from heron.monitor.wal_checkpointer import WalCheckpointer
 
 #: Batches with fewer events commit on the caller's thread: a handoff would cost more than
@@ -88,7 +92,8 @@ class EventWrites:
                     raise failure
         except BaseException:
             if ticket is not None and self.emf_offload is not None:
-                self.emf_offload.finish_emf(ticket)  # the worker's answer is discarded
+                assert isinstance(self.sink, ResolvingSink)  # tickets are handed out only then
+                self.emf_offload.finish_emf(ticket, self.sink.metric_ids)  # and discarded
             raise
         self._committed(size)
         self._send()
@@ -96,7 +101,7 @@ class EventWrites:
 
     def _start_emf(self, chunks: list[PackedChunk], now: int) -> object | None:
         """Hand a large write's EMF lines to workers when there are any: a ticket, or None."""
-        if self.emf_offload is None or getattr(self.sink, "put_batch", None) is None:
+        if self.emf_offload is None or not isinstance(self.sink, ResolvingSink):
             return None
         if sum(chunk.count for chunk in chunks if MARKER in chunk.text) < OFFLOAD_FROM_LINES:
             return None
@@ -109,7 +114,9 @@ class EventWrites:
         if pending is None or self.emf_offload is None:
             return
         ticket, plan, now = pending
-        answer = self.emf_offload.finish_emf(ticket)
+        sink = self.sink
+        assert isinstance(sink, ResolvingSink)  # _start_emf hands out tickets only then
+        answer = self.emf_offload.finish_emf(ticket, sink.metric_ids)
         with self._lock:
             if answer is None:
                 try:
@@ -121,11 +128,10 @@ class EventWrites:
                     self._batch.flush(None)
                 self._send()
                 return
-            offloaded = add_answer(self.emf.stats, answer)
-        put_batch: Callable[[ColumnBatch], None] | None = getattr(self.sink, "put_batch", None)
-        if offloaded is not None and put_batch is not None:  # workers run only with a store
+            add_answer(self.emf.stats, answer)
+        if answer.mids is not None and answer.batch is not None:
             try:
-                put_batch(offloaded)
+                sink.put_resolved_batch(answer.mids, answer.batch)
             except Exception:
                 with self._lock:
                     self.emf.stats.validation_errors += 1

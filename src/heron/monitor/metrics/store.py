@@ -109,7 +109,12 @@ class MetricStore:
         """Store plain standard-resolution values whose metric ids are known (``metric_ids``);
         returns once they are committed."""
         if len(values):
-            batch = SampleBatch.of_arrays(units, times_ms, values, 1)
+            self.put_resolved_batch(mids, SampleBatch.of_arrays(units, times_ms, values, 1))
+
+    def put_resolved_batch(self, mids: np.ndarray, batch: SampleBatch) -> None:
+        """Store a column-wise batch whose rows have the metric ids ``mids`` (its keys are not
+        read); returns once it is committed."""
+        if len(mids):
             self._commit(aggregate(batch, lambda _: mids))
 
     def _metric_ids(self, keys: list[str]) -> np.ndarray:
