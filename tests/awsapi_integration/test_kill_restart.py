@@ -1,7 +1,8 @@
 """``kill -9`` of ``heron up`` loses no acknowledged datapoint or log event.
 
-A child ``heron up`` takes PutMetricData and PutLogEvents calls from several boto3 threads; while
-they are still sending, the process is SIGKILLed. A fresh ``heron up`` on the same data
+A child ``heron up`` takes PutMetricData and PutLogEvents calls from several boto3 threads (small
+ones, and large ones that its decode worker processes decode or extract EMF from); while they
+are still sending, the process is SIGKILLed. A fresh ``heron up`` on the same data
 directory must then return every datapoint and event whose call had returned HTTP 200 (and, for
 the one call per thread that was in flight, either all of it or none of it). The restarted
 instance's monitor port is also checked to route all three CloudWatch protocols to the API and to
@@ -11,6 +12,7 @@ refuse unsigned calls.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import signal
 import socket
@@ -26,6 +28,7 @@ from typing import Any
 import boto3
 import botocore.session
 import httpx
+import psutil
 import pytest
 from botocore import UNSIGNED
 from botocore.config import Config
@@ -39,6 +42,9 @@ NO_RETRIES = Config(
 ACKS_BEFORE_KILL = 40
 EVENTS_PER_BATCH = 5
 WORKERS = 2
+#: Large enough for the decode workers: >= 32 KiB of JSON, >= 500 EMF lines.
+BULK_DATUMS = 400
+EMF_LINES = 600
 
 
 def free_port() -> int:
@@ -131,6 +137,7 @@ def test_acknowledged_writes_survive_kill_minus_nine(tmp_path: Path, processes: 
     logs.create_log_group(logGroupName="/kill")
     for w in range(WORKERS):
         logs.create_log_stream(logGroupName="/kill", logStreamName=f"w{w}")
+    logs.create_log_stream(logGroupName="/kill", logStreamName="emf")
 
     stop = threading.Event()
     metric_acks: list[list[int]] = [[] for _ in range(WORKERS)]
@@ -158,17 +165,57 @@ def test_acknowledged_writes_survive_kill_minus_nine(tmp_path: Path, processes: 
 
         threads.append(threading.Thread(target=_worker, args=(metric_acks[w], stop, put_metric)))
         threads.append(threading.Thread(target=_worker, args=(log_acks[w], stop, put_logs)))
+    # Large writes go through the decode worker processes: bulk PutMetricData (decoded there)
+    # and EMF lines (extracted there, stored by the main process before it answers).
+    bulk_acks: list[int] = []
+    emf_acks: list[int] = []
+    cw_bulk, logs_emf = client(first, data_dir, "cloudwatch"), client(first, data_dir, "logs")
+
+    def put_bulk(i: int) -> None:
+        cw_bulk.put_metric_data(
+            Namespace="Kill",
+            MetricData=[
+                {"MetricName": "Bulk", "Dimensions": [{"Name": "Row", "Value": str(r)}],
+                 "Value": float(i), "Unit": "Count"}
+                for r in range(BULK_DATUMS)
+            ],
+        )  # fmt: skip
+
+    def put_emf(i: int) -> None:
+        ts = int(time.time() * 1000)
+        document = {
+            "_aws": {"Timestamp": ts, "CloudWatchMetrics": [
+                {"Namespace": "Kill", "Dimensions": [[]], "Metrics": [{"Name": "Emf"}]}]},
+            "Emf": i,
+        }  # fmt: skip
+        logs_emf.put_log_events(
+            logGroupName="/kill",
+            logStreamName="emf",
+            logEvents=[{"timestamp": ts, "message": json.dumps(document)}] * EMF_LINES,
+        )
+
+    threads.append(threading.Thread(target=_worker, args=(bulk_acks, stop, put_bulk)))
+    threads.append(threading.Thread(target=_worker, args=(emf_acks, stop, put_emf)))
+    everyone = [*metric_acks, *log_acks, bulk_acks, emf_acks]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and min(map(len, metric_acks + log_acks)) < ACKS_BEFORE_KILL:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and min(map(len, everyone)) < ACKS_BEFORE_KILL:
         time.sleep(0.01)
+    workers = [
+        child
+        for child in psutil.Process(first.process.pid).children()
+        if "heron.awsapi.decode_worker" in child.cmdline()
+    ]
     os.kill(first.process.pid, signal.SIGKILL)  # while every thread is still sending
     first.process.wait(10)
     stop.set()
     for t in threads:
         t.join(15)
-    assert min(map(len, metric_acks + log_acks)) >= ACKS_BEFORE_KILL, "the writers never got going"
+    assert min(map(len, everyone)) >= ACKS_BEFORE_KILL, "the writers never got going"
+    assert workers, "the large writes should have started decode workers"
+    for worker in workers:  # they leave with their parent (their stdin closes)
+        worker.wait(10)
 
     second = start_up(tmp_path, data_dir, "second.log")
     processes.append(second)
@@ -185,6 +232,23 @@ def test_acknowledged_writes_survive_kill_minus_nine(tmp_path: Path, processes: 
         EndTime=now + 3600,
     )  # fmt: skip
     totals = {r["Id"]: sum(r["Values"]) for r in got["MetricDataResults"]}
+    bulk = cw.get_metric_data(
+        MetricDataQueries=[
+            {"Id": f"{stat.lower()}{name.lower()}", "MetricStat": {
+                "Metric": {"Namespace": "Kill", "MetricName": name, "Dimensions": dims},
+                "Period": 3600, "Stat": stat}}
+            for name, dims in (("Bulk", [{"Name": "Row", "Value": "7"}]), ("Emf", []))
+            for stat in ("SampleCount", "Sum")
+        ],
+        StartTime=now - 7200,
+        EndTime=now + 3600,
+    )  # fmt: skip
+    totals.update({r["Id"]: sum(r["Values"]) for r in bulk["MetricDataResults"]})
+    for name, acks, per_call in (("bulk", bulk_acks, 1), ("emf", emf_acks, EMF_LINES)):
+        acked = len(acks)
+        calls = totals[f"samplecount{name}"] / per_call
+        assert acked <= calls <= acked + 1  # every acknowledged call, maybe the one in flight
+        assert totals[f"sum{name}"] == per_call * calls * (calls + 1) / 2
     for w in range(WORKERS):
         acked = len(metric_acks[w])
         assert metric_acks[w] == list(range(1, acked + 1))
@@ -217,7 +281,7 @@ def test_acknowledged_writes_survive_kill_minus_nine(tmp_path: Path, processes: 
         models = forced_models(tmp_path / "models", "cloudwatch", protocol)
         cw_p = client(second, data_dir, "cloudwatch", models)
         names = {m["MetricName"] for m in cw_p.list_metrics(Namespace="Kill")["Metrics"]}
-        assert names == {f"W{w}" for w in range(WORKERS)}
+        assert names == {"Bulk", "Emf", *(f"W{w}" for w in range(WORKERS))}
     unsigned = boto3.session.Session().client(
         "logs", endpoint_url=second.monitor_url, region_name="us-east-1",
         config=Config(signature_version=UNSIGNED, retries={"total_max_attempts": 1}),
