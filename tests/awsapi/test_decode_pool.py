@@ -8,10 +8,12 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
 
+from heron.awsapi import decode_pool
 from heron.awsapi.decode_pool import UNAVAILABLE, DecodePool, Unavailable
 from heron.awsapi.plain_put import IdentityMemo, PlainPut, plain_body
 
@@ -128,3 +130,82 @@ def test_close_stops_the_workers() -> None:
     pool.close()
     assert pids and all(gone(pid) for pid in pids)
     assert decode(pool, body(10)) is UNAVAILABLE
+
+
+def test_a_worker_that_cannot_start_wakes_whoever_waits_for_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class NeverStarts:
+        def __init__(self, idle_s: float) -> None:
+            time.sleep(0.3)
+            raise decode_pool.WorkerGone("no ready frame")
+
+    monkeypatch.setattr(decode_pool, "_Worker", NeverStarts)
+    pool = DecodePool(1, idle_s=30)
+    try:
+        raw = body(10)
+        assert decode(pool, raw) is UNAVAILABLE  # starts one
+        started = time.monotonic()
+        assert decode(pool, raw) is UNAVAILABLE  # waits for it, and is woken by its failure
+        assert time.monotonic() - started < 5
+        assert decode(pool, raw) is UNAVAILABLE  # no new start right after a failure
+    finally:
+        pool.close()
+
+
+def test_workers_start_with_high_descriptors_and_a_hostile_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "heron").mkdir()
+    (tmp_path / "heron" / "__init__.py").write_text("raise SystemExit('shadowed heron')\n")
+    monkeypatch.chdir(tmp_path)  # python -m would put this first on sys.path without -P
+    spare = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]  # pipes land past 1,023
+    pool = DecodePool(1, idle_s=30)
+    try:
+        raw = body(20)
+        assert decode_when_ready(pool, raw) == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
+    finally:
+        pool.close()
+        for fd in spare:
+            os.close(fd)
+
+
+def test_a_stopped_worker_times_out_and_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(decode_pool, "ANSWER_TIMEOUT_S", 0.5)
+    pool = DecodePool(1, idle_s=30)
+    try:
+        raw = body(20)
+        decode_when_ready(pool, raw)
+        [pid] = pool.pids()
+        os.kill(pid, signal.SIGSTOP)
+        started = time.monotonic()
+        assert decode(pool, raw) is UNAVAILABLE
+        assert time.monotonic() - started < 5
+        assert gone(pid)
+        assert decode_when_ready(pool, raw) is not None
+    finally:
+        pool.close()
+
+
+def test_a_failed_emf_handoff_replaces_the_workers_that_got_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = DecodePool(2, idle_s=30)
+    try:
+        deadline = time.monotonic() + 30
+        while len(pool.pids()) < 2 and time.monotonic() < deadline:
+            pool.finish_emf(pool.start_emf([], NOW_MS) or [], REGISTRY)
+            time.sleep(0.05)
+        _, second = pool._idle  # the test breaks one worker's pipe on purpose
+
+        def broken_pipe(request: object) -> None:
+            raise BrokenPipeError
+
+        monkeypatch.setattr(second, "send", broken_pipe)
+        before = set(pool.pids())
+        assert pool.start_emf([], NOW_MS) is None
+        assert not before & set(pool.pids())  # both replaced: neither answer was read
+        raw = body(50, name="Fresh")
+        assert decode_when_ready(pool, raw) == plain_body(raw, True, LIMIT, NOW_MS, IdentityMemo())
+    finally:
+        pool.close()

@@ -22,6 +22,7 @@ import pickle
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar
 
@@ -43,6 +44,11 @@ T = TypeVar("T")
 
 #: How long a worker may take to start (imports) before it is given up on.
 START_TIMEOUT_S = 30.0
+#: How long a worker may take to answer before it is killed and the work done in process
+#: (an answer takes milliseconds; this only catches a stopped or wedged worker).
+ANSWER_TIMEOUT_S = 60.0
+#: After a worker failed to start, requests are decoded in process this long before another try.
+RETRY_AFTER_S = 5.0
 
 
 #: Maps store keys to metric ids (``MetricStore.metric_ids``).
@@ -60,8 +66,9 @@ class ResolvedRows(NamedTuple):
 
 
 class KeysReceived:
-    """The parent's side of ``plain_put.KeysSent``, one per worker: its keys by index, and
-    each key's metric id once looked up, so a request's rows map to ids with one array index."""
+    """The parent's side of ``key_index.KeysSent``, one per worker: its keys by index, and
+    each key's metric id once looked up, so a request's rows map to ids with one array index.
+    The ids are remembered, so every call must pass the same store's ``metric_ids``."""
 
     def __init__(self) -> None:
         self._keys: list[str] = []
@@ -109,7 +116,9 @@ class _Worker:
 
     def __init__(self, idle_s: float) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "heron.awsapi.decode_worker", "--idle-s", str(idle_s)],
+            # -P: the working directory is not put on sys.path (a heron/ or orjson.py there
+            # must not shadow the installed modules, as it does not for the parent).
+            [sys.executable, "-P", "-m", "heron.awsapi.decode_worker", "--idle-s", str(idle_s)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
@@ -134,7 +143,8 @@ class _Worker:
         write_frame(self._to, request)
 
     def receive(self) -> Any:
-        return read_frame(self._from)
+        # A worker stopped or wedged must not hold its caller (maybe the log store) forever.
+        return read_frame(self._from, ANSWER_TIMEOUT_S)
 
     def close(self) -> None:
         for pipe in (self.process.stdin, self.process.stdout):
@@ -158,6 +168,7 @@ class DecodePool:
         self._closed = False
         #: Requests the workers answered (plain or not), for tests and curious operators.
         self.answered = 0
+        self._retry_at = 0.0  # monotonic time before which no worker is started
 
     def decode(
         self,
@@ -197,7 +208,8 @@ class DecodePool:
                 sent.append(worker)
         if len(sent) < len(workers):  # one failed: no partial answers, all lines here
             for worker in sent:
-                self._result(worker, lambda got: got)
+                # Its answer may hold keys our table never learns: replace the worker.
+                self._drop(worker)
             return None
         return sent
 
@@ -205,15 +217,21 @@ class DecodePool:
         """The extraction the workers made for ``ticket``; None if any failed."""
         assert isinstance(ticket, list)
         answers = []
-        for worker in ticket:
-            keys = worker.keys
+        pending = list(ticket)
+        try:
+            while pending:
+                worker = pending.pop(0)
+                keys = worker.keys
 
-            def resolve(got: Any, keys: KeysReceived = keys) -> EmfAnswer:
-                return resolve_answer(
-                    got, lambda reset, new, rows: keys.mids(reset, new, rows, metric_ids)
-                )
+                def resolve(got: Any, keys: KeysReceived = keys) -> EmfAnswer:
+                    return resolve_answer(
+                        got, lambda reset, new, rows: keys.mids(reset, new, rows, metric_ids)
+                    )
 
-            answers.append(self._result(worker, resolve))
+                answers.append(self._result(worker, resolve))
+        finally:
+            for worker in pending:  # only when something unexpected escaped
+                self._drop(worker)
         resolved = [answer for answer in answers if isinstance(answer, EmfAnswer)]
         return merge_answers(resolved) if len(resolved) == len(answers) else None
 
@@ -235,7 +253,7 @@ class DecodePool:
         only after ``then``, which may use its key table (no other caller may touch it)."""
         try:
             answer = then(worker.receive())
-        except (WorkerGone, OSError, pickle.UnpicklingError, EOFError) as exc:
+        except (WorkerGone, OSError, pickle.UnpicklingError, EOFError, TimeoutError) as exc:
             self._fail(worker, exc)
             return UNAVAILABLE
         except (TypeError, ValueError, IndexError) as exc:  # nonsense: its key table is suspect
@@ -269,8 +287,9 @@ class DecodePool:
                     self._count -= 1  # it left after idling (already exited: close is quick)
                     worker.close()
                 if self._count < self.size:
-                    self._count += 1
-                    threading.Thread(target=self._start, daemon=True).start()
+                    if time.monotonic() >= self._retry_at:  # not right after a failed start
+                        self._count += 1
+                        threading.Thread(target=self._start, daemon=True).start()
                     return None
                 if not wait:
                     return None
@@ -280,10 +299,12 @@ class DecodePool:
     def _start(self) -> None:
         try:
             worker = _Worker(self.idle_s)
-        except (OSError, WorkerGone, TimeoutError) as exc:
+        except Exception as exc:  # whatever it was, the count must drop and waiters wake
             log.warning("could not start a decode worker: %s", exc)
             with self._lock:
                 self._count -= 1
+                self._retry_at = time.monotonic() + RETRY_AFTER_S
+                self._freed.notify_all()  # a waiter may start one again (or give up)
             return
         self._give_back(worker)
 

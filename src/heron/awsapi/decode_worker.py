@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import os
 import pickle
 import select
+import signal
 import struct
 import sys
 from typing import Any
@@ -38,7 +38,11 @@ PIPE_BYTES = 1024 * 1024
 
 
 def widen_pipe(fd: int) -> None:
-    """Raise a pipe's capacity to ``PIPE_BYTES`` where the system allows it."""
+    """Raise a pipe's capacity to ``PIPE_BYTES`` where the system allows it (Linux)."""
+    try:
+        import fcntl
+    except ImportError:
+        return
     set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
     if set_size is not None:
         with contextlib.suppress(OSError):
@@ -61,8 +65,10 @@ def read_frame(fd: int, timeout_s: float | None = None) -> Any:
     """The next frame's unpickled object; raises WorkerGone on EOF, TimeoutError after
     ``timeout_s`` without the start of a frame."""
     if timeout_s is not None:
-        ready, _, _ = select.select([fd], [], [], timeout_s)
-        if not ready:
+        # poll, not select: select refuses descriptors past 1,023, which a busy server has.
+        waiting = select.poll()
+        waiting.register(fd, select.POLLIN)
+        if not waiting.poll(timeout_s * 1000):
             raise TimeoutError
     # One read usually brings the whole frame (the writer wrote it at once into a pipe large
     # enough): each read gives up the GIL and must take it back, at a cost when it is busy.
@@ -142,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--idle-s", type=float, default=30.0)
     args = parser.parse_args(argv)
+    # Ctrl-C in a terminal reaches the whole process group: the parent shuts down and this
+    # worker leaves when its stdin closes, without a KeyboardInterrupt traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve(sys.stdin.fileno(), sys.stdout.fileno(), args.idle_s)
     return 0
 
