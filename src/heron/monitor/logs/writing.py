@@ -118,14 +118,8 @@ class EventWrites:
         assert isinstance(sink, ResolvingSink)  # _start_emf hands out tickets only then
         answer = self.emf_offload.finish_emf(ticket, sink.metric_ids)
         with self._lock:
-            if answer is None:
-                try:
-                    for _, streams in plan:
-                        for events in streams.values():
-                            self.emf.extract(events, now_ms=now)
-                except Exception:
-                    self.emf.stats.validation_errors += 1
-                    self._batch.flush(None)
+            if answer is None:  # the filters ran at commit: only EMF is left to do here
+                self._extract(plan, [[] for _ in plan], now, emf=True)
                 self._send()
                 return
             add_answer(self.emf.stats, answer)
