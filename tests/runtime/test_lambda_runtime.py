@@ -33,6 +33,15 @@ async def in_flight() -> None:
     await asyncio.sleep(0)
 
 
+def _live_workers() -> list[psutil.Process]:
+    """This process's execution environments that are still running."""
+    return [
+        child
+        for child in psutil.Process().children(recursive=True)
+        if "heron.runtime.worker" in " ".join(child.cmdline()) and child.status() != "zombie"
+    ]
+
+
 async def test_cold_start_then_warm_reuse(make_runtime: RuntimeFactory, sink: FakeSink) -> None:
     runtime = make_runtime([fn("echo", "handlers.basic.echo")])
     first = await runtime.invoke("echo", {"n": 1})
@@ -475,9 +484,24 @@ async def test_close_during_a_cold_start_leaves_no_process_behind(
     await runtime.close()
     await asyncio.gather(task, return_exceptions=True)  # succeeded or refused: either is fine
     await asyncio.sleep(0.2)
-    workers = [
-        child
-        for child in psutil.Process().children(recursive=True)
-        if "heron.runtime.worker" in " ".join(child.cmdline()) and child.status() != "zombie"
-    ]
-    assert workers == []
+    assert _live_workers() == []
+
+
+async def test_close_while_a_provisioned_replacement_starts_leaves_no_process_behind(
+    make_runtime: RuntimeFactory,
+) -> None:
+    runtime = make_runtime(
+        [fn("pc", "handlers.slow_init.handler", timeout_s=0.3, provisioned_concurrency=1)]
+    )
+    await runtime.start()
+    [first] = runtime.environments("pc")
+    result = await runtime.invoke("pc", {"seconds": 5})  # times out: a replacement starts
+    assert result.error is not None and result.error.error_type == "Sandbox.Timedout"
+    for _ in range(100):  # wait until the replacement's process exists (its INIT takes 1 s)
+        if any(w.pid != first.pid for w in _live_workers()):
+            break
+        await asyncio.sleep(0.02)
+    assert runtime.environments("pc") == []  # still in INIT: no pool holds it yet
+    await runtime.close()
+    await asyncio.sleep(0.2)
+    assert _live_workers() == []

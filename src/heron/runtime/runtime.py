@@ -320,6 +320,11 @@ class LambdaRuntime:
         lines.add(ms(self._clock()), platform_logs.init_start_line(self._region))
         try:
             init = await env.start()
+        except asyncio.CancelledError:
+            # ``close`` cancelled this start: no pool holds the environment yet, so its
+            # process (already spawned, in INIT) would outlive the runtime.
+            await self._shutdown(env)
+            raise
         except Exception:  # could not even spawn: leave the slot empty, on-demand still works
             _log.exception("provisioning an environment for %s failed", pool.spec.name)
             await self._shutdown(env)
