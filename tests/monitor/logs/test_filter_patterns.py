@@ -388,6 +388,28 @@ def test_field_splitting_agrees_with_the_field_grammar(line: str) -> None:
     assert split_fields(line) == reference
 
 
+FIRST_FIELDS = ["ab", "a", "b.a", '"ab"', "[ab]", '"a b"', "[b.a]", "abx", '"ab', "[a", "x"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["", " ", "\t", "\u2003 "]),
+    st.lists(st.sampled_from(FIRST_FIELDS), max_size=4),
+    st.sampled_from([" ", "\t", "  ", "\u2003"]),
+)
+def test_a_first_field_equality_matches_exactly_the_lines_that_start_with_that_field(
+    lead: str, words: list[str], sep: str
+) -> None:
+    # The first element's equality doubles as a prefilter on where the line's text starts;
+    # a quoted or bracketed first field, or leading white space, must not fool it.
+    line = lead + sep.join(words)
+    fields = split_fields(line)
+    for literal in ("ab", "a", "b.a"):
+        m = compile_pattern(f'[first="{literal}", ...]').match(line)
+        assert (m is not None) is (bool(fields) and fields[0] == literal)
+        assert m is None or m.extracted["$first"] == literal
+
+
 BATCH_PATTERNS = [*SPACE_PATTERNS, '"Task timed out"', '"REPORT" "Init Duration"', "ERROR ?WARN",
                   '{ $.level = "ERROR" }', '{ $.level = "ERR*" && $.n > 1 }']  # fmt: skip
 LINES = [" ".join(w) for w in (TOKENS[i : i + 4] for i in range(0, len(TOKENS), 2))] + [

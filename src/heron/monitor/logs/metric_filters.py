@@ -141,7 +141,12 @@ def _extractor(spec: str, pattern: FilterPattern, *, numeric: bool) -> Extractor
             raise FilterDefinitionError(
                 f"Invalid {what}: {spec} requires a space-delimited filter pattern"
             )
-        return lambda m: convert(v) if (v := m.extracted.get(spec)) is not None else None
+        # Space-delimited fields are always text: no scalar_number / scalar_text dispatch.
+        if numeric:
+            return lambda m: (
+                None if (v := m.extracted.get(spec)) is None else parse_number(v.strip())
+            )
+        return lambda m: m.extracted.get(spec)
     raise FilterDefinitionError(f"Invalid {what}: {spec}")
 
 
@@ -155,6 +160,7 @@ def apply_filters(
         unit = t.unit or "None"
         default = t.default_value
         match, value_of, dimension_of = f.pattern.match, f.value_of, f.dimension_of
+        slot, add = batch.slot(((t.namespace, t.metric_name, unit, 60),)), batch.add_row
         if f.pattern.required:
             # Most filters match a rare line (a timeout, a cold start): one substring search
             # over the whole batch rules them out instead of a call per line.
@@ -163,20 +169,20 @@ def apply_filters(
             if not f.pattern.may_match_within(joined):
                 if default is not None:
                     for ts, _ in events:
-                        batch.add(t.namespace, t.metric_name, (), unit, 60, ts, default)
+                        add(slot, (), ts, (default,))
                 continue
         for ts, message in events:
             m = match(message)
             if m is None:
                 if default is not None:
-                    batch.add(t.namespace, t.metric_name, (), unit, 60, ts, default)
+                    add(slot, (), ts, (default,))
                 continue
             value = value_of(m)
             if value is None:
                 continue  # a non-numeric value produces no datapoint
             dims = _dimensions(dimension_of, m)
             if dims is not None:
-                batch.add(t.namespace, t.metric_name, dims, unit, 60, ts, value)
+                add(slot, dims, ts, (value,))
 
 
 def _dimensions(dimension_of: tuple[tuple[str, Extractor], ...], m: Match) -> Dimensions | None:

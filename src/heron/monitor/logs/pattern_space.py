@@ -36,6 +36,8 @@ class Element:
     name: str | None
     test: FieldTest | None
     ellipsis: bool = False
+    #: The one text the field may be, when the condition is a plain ``name = text``.
+    equals: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +49,18 @@ class SpaceExpr:
     has_ellipsis: bool
     required: tuple[str, ...]
     regex_count: int
-    #: The ``before`` elements' ``$keys`` and their field tests by position, worked out once.
+    #: The ``before`` elements' ``$keys`` and their field tests by position, worked out once:
+    #: plain equalities as texts to compare with, every other condition as a test.
     before_keys: tuple[str, ...] = ()
     before_tests: tuple[tuple[int, FieldTest], ...] = ()
+    before_equals: tuple[tuple[int, str], ...] = ()
+
+    @property
+    def first_equals(self) -> str | None:
+        """The text the first field must be, when the first element is a plain equality."""
+        if self.before_equals and self.before_equals[0][0] == 0:
+            return self.before_equals[0][1]
+        return None
 
     def match(self, line: str) -> dict[str, str] | None:
         """The extracted ``$field`` values if ``line`` matches, else None."""
@@ -60,6 +71,9 @@ class SpaceExpr:
                 return None
         elif n != nb:
             return None
+        for i, text in self.before_equals:
+            if fields[i] != text:
+                return None
         for i, test in self.before_tests:
             if not test(fields[i]):
                 return None
@@ -125,8 +139,13 @@ def compile_space(body: str) -> SpaceExpr:
     else:
         before, after = tuple(elements), ()
     keys = tuple(_key(e, i) for i, e in enumerate(before))
-    tests = tuple((i, e.test) for i, e in enumerate(before) if e.test is not None)
-    return SpaceExpr(before, after, bool(ellipses), tuple(required), regex_count, keys, tests)
+    equals = tuple((i, e.equals) for i, e in enumerate(before) if e.equals is not None)
+    tests = tuple(
+        (i, e.test) for i, e in enumerate(before) if e.test is not None and e.equals is None
+    )
+    return SpaceExpr(
+        before, after, bool(ellipses), tuple(required), regex_count, keys, tests, equals
+    )
 
 
 def _element(tokens: list[Token]) -> tuple[Element, list[str], int]:
@@ -142,7 +161,25 @@ def _element(tokens: list[Token]) -> tuple[Element, list[str], int]:
     test, literals = parser.parse_or()
     if parser.stream.peek() is not None or len(parser.names) != 1:
         raise PatternError("Invalid filter pattern")
-    return Element(parser.names.pop(), test), literals, parser.regexes
+    return (
+        Element(parser.names.pop(), test, equals=_plain_equality(tokens)),
+        literals,
+        parser.regexes,
+    )
+
+
+def _plain_equality(tokens: list[Token]) -> str | None:
+    """The text a field must be when the condition is exactly ``name = text`` (no wildcard):
+    compared directly instead of through a test, and usable as a prefilter."""
+    if len(tokens) != 3 or tokens[1].kind != "op" or tokens[1].text != "=":
+        return None
+    value = tokens[2]
+    if value.kind not in ("word", "string"):
+        return None
+    literal = literal_from_word(value.text, quoted=value.kind == "string")
+    if literal.kind != "string" or "*" in literal.text:
+        return None
+    return literal.text
 
 
 class _Conditions:

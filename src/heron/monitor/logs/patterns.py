@@ -34,6 +34,8 @@ from heron.monitor.logs.pattern_values import (
 __all__ = ["FilterPattern", "Match", "PatternError", "compile_pattern"]
 
 _BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
+#: A space-delimited line's first field may be quoted or bracketed (its text then starts later).
+_OPENERS = ('"', "[")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +147,16 @@ def _json_pattern(source: str, expr: JsonExpr) -> FilterPattern:
 def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
     required = expr.required
     match_fields = expr.match
+    first = expr.first_equals
 
     def match(line: str) -> Match | None:
         # Metric filters call this on every line: reject most of them (START, END, the
-        # handler's own lines for a REPORT pattern) before splitting them into fields.
+        # handler's own lines for a REPORT pattern) before splitting them into fields. The
+        # first field, unless quoted or bracketed, is where the line's text starts.
+        if first is not None:
+            head = line.lstrip()
+            if not head.startswith(first) and head[:1] not in _OPENERS:
+                return None
         for literal in required:
             if literal not in line:
                 return None
