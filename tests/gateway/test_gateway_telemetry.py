@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 from typing import Any
 
-from gateway_support import RecordingSink
+from gateway_support import FakeInvoker, RecordingSink, eventually, make_config
 
 from heron.gateway.api_metrics import HTTP_METRICS, HttpMetrics, WebSocketMetrics
+from heron.gateway.app import Gateway
 from heron.gateway.emitter import TelemetryBuffer
 from heron.types import LogEvent, MetricDatum
+from heron.wakeups import delay_on_grid
 
 API = {"ApiId": "a1", "Stage": "prod"}
 
@@ -100,3 +105,32 @@ def test_a_failing_sink_is_logged_not_raised(caplog: Any) -> None:
     buffer.flush()
     assert "telemetry sink rejected" in caplog.text
     assert buffer.pending == 0
+
+
+async def test_an_idle_gateway_ticks_once_a_second_yet_hands_a_new_request_over_at_once() -> None:
+    sink = RecordingSink()
+    gateway = Gateway([], FakeInvoker({}), sink, make_config(), time.time)
+    ticks: list[float] = []
+    tick = gateway.tick
+
+    async def counting_tick(now: float) -> None:
+        ticks.append(now)
+        await tick(now)
+
+    gateway.tick = counting_tick  # type: ignore[method-assign]
+    loop = asyncio.get_running_loop()
+    task = asyncio.create_task(gateway.run_housekeeping())
+    try:
+        await asyncio.sleep(2.0)  # idle: nothing buffered, no sockets
+        assert 1 <= len(ticks) <= 3  # once a second, not every 0.25 s
+        # Just after a whole second, where the idle tick is furthest away: the request's log
+        # wakes the housekeeper, which hands it over at the next ordinary tick.
+        await asyncio.sleep(delay_on_grid(1.0) + 0.02)
+        logged = loop.time()
+        gateway.telemetry.log(LogEvent("g", "s", 1, "line"))
+        await eventually(lambda: len(sink.logs) == 1)
+        assert loop.time() - logged < 0.6
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

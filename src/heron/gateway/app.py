@@ -29,8 +29,13 @@ from heron.gateway.routes import RouteTable
 from heron.gateway.websocket_api import WebSocketApi
 from heron.runtime.invoker import CallServer, Invoker
 from heron.types import Clock, FunctionSpec, TelemetrySink
+from heron.wakeups import delay_on_grid, sleep_on_grid
 
 logger = logging.getLogger(__name__)
+
+
+#: How often an idle gateway's housekeeping runs (on the shared one-second wake-up).
+IDLE_TICK_S = 1.0
 
 
 class Gateway:
@@ -75,6 +80,8 @@ class Gateway:
         self._last_sweep = clock()
         #: Keeps the objects of many idle sockets out of full collections (see ``gc_freeze``).
         self.gc = GcFreezer()
+        self._activity = asyncio.Event()
+        self.telemetry.on_first_log = self._activity.set
 
     async def http_endpoint(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Dispatch an HTTP request to @connections or to the HTTP API."""
@@ -115,7 +122,16 @@ class Gateway:
     async def run_housekeeping(self) -> None:
         """Run ``tick`` forever at ``tick_interval_s``; errors are logged, never fatal."""
         while True:
-            await asyncio.sleep(self.tick_interval_s)
+            if self.telemetry.pending or len(self.registry):
+                await sleep_on_grid(self.tick_interval_s)  # with the other periodic tasks
+            else:
+                # Idle: nothing to hand over, no socket to sweep. Tick with the once-a-second
+                # tasks (the gauge still goes out on time), or sooner when a request logs.
+                self._activity.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._activity.wait(), delay_on_grid(IDLE_TICK_S))
+                if self._activity.is_set():
+                    continue  # hand over at the next ordinary tick, as under traffic
             try:
                 await self.tick(self.clock())
             except Exception:

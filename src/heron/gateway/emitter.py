@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from heron.telemetry.aggregator import MetricAggregator
 from heron.types import Clock, LogEvent, MetricDatum, Sample, TelemetrySink
@@ -22,7 +22,7 @@ logger = logging.getLogger(__name__)
 class TelemetryBuffer:
     """Collects log events and metric values; ``tick``/``flush`` hand them to the sink."""
 
-    __slots__ = ("_logs", "aggregator", "max_pending", "sink")
+    __slots__ = ("_logs", "aggregator", "max_pending", "on_first_log", "sink")
 
     def __init__(
         self, sink: TelemetrySink, max_pending: int = 4096, clock: Clock = time.time
@@ -31,9 +31,13 @@ class TelemetryBuffer:
         self.max_pending = max_pending
         self.aggregator = MetricAggregator(clock)
         self._logs: list[LogEvent] = []
+        #: Called when a log event arrives in an empty buffer (wakes an idle housekeeper).
+        self.on_first_log: Callable[[], None] | None = None
 
     def log(self, event: LogEvent) -> None:
         """Queue one log event."""
+        if not self._logs and self.on_first_log is not None:
+            self.on_first_log()
         self._logs.append(event)
         if len(self._logs) >= self.max_pending:
             self._hand_over(None, drain_metrics=False)

@@ -20,6 +20,7 @@ import uvicorn
 from heron.errors import ConfigError
 from heron.gateway.http_protocol import CoalescingHttpProtocol
 from heron.gateway.ws_protocol import LeanWebSocketProtocol
+from heron.wakeups import delay_on_grid
 
 
 class QuietServer(uvicorn.Server):
@@ -27,7 +28,8 @@ class QuietServer(uvicorn.Server):
 
     uvicorn wakes every 100 ms only to refresh the Date header (once a second) and to notice
     ``should_exit``; two servers doing that were a third of Heron's idle CPU. Here the tick
-    sleeps a second or until ``should_exit`` is set.
+    sleeps until the next whole second of the loop's clock (where the other periodic tasks wake
+    too, see ``heron.wakeups``) or until ``should_exit`` is set.
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
@@ -53,7 +55,7 @@ class QuietServer(uvicorn.Server):
         while not should_exit:
             counter = (counter + 10) % 864_000  # a multiple of 10: every tick is a "second" tick
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=1.0)
+                await asyncio.wait_for(self._wake.wait(), timeout=delay_on_grid(1.0))
             should_exit = await self.on_tick(counter)
 
 

@@ -42,6 +42,7 @@ from heron.runtime.invoker import CallHandler, InvokeResult
 from heron.runtime.pool import EnvironmentInfo, FunctionPool
 from heron.telemetry.aggregator import MetricAggregator
 from heron.types import Clock, Event, FunctionSpec, TelemetrySink
+from heron.wakeups import sleep_on_grid
 
 _log = logging.getLogger(__name__)
 
@@ -357,7 +358,7 @@ class LambdaRuntime:
 
     async def _flush_periodically(self) -> None:
         while True:
-            await asyncio.sleep(self._metrics_interval_s)
+            await sleep_on_grid(self._metrics_interval_s)
             self.flush_metrics(self._clock())
 
     async def _reap_periodically(self) -> None:

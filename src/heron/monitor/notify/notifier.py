@@ -43,6 +43,7 @@ from heron.monitor.notify.silences import Silences
 from heron.monitor.notify.subscriptions import ApiSubscriptions, Subscribers
 from heron.monitor.notify.topics import DELIVERED, TopicStore
 from heron.types import Clock
+from heron.wakeups import delay_on_grid
 
 log = logging.getLogger("heron.notify")
 #: Seconds between ticks of ``run``.
@@ -161,6 +162,8 @@ class Notifier:
                     await asyncio.sleep(0)
                     continue
                 timeout = self._sleep_s(self.clock())
+                if timeout >= POLL_S:  # a plain poll wakes with the other periodic tasks
+                    timeout = delay_on_grid(POLL_S)
                 woken = asyncio.ensure_future(published.wait())
                 await asyncio.wait(
                     {woken, stopping}, timeout=timeout, return_when="FIRST_COMPLETED"
