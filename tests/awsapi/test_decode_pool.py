@@ -69,6 +69,14 @@ def gone(pid: int) -> bool:
         return stat.read().split(") ")[1][0] in "ZX"
 
 
+def zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ")[1][0] == "Z"
+    except FileNotFoundError:
+        return False
+
+
 @pytest.fixture
 def pool() -> Iterator[DecodePool]:
     made = DecodePool(1, idle_s=30)
@@ -117,6 +125,10 @@ def test_workers_leave_when_idle_and_come_back_on_demand() -> None:
         while not gone(pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert gone(pid), "an idle worker should leave by itself"
+        assert zombie(pid), "nothing has reaped it yet"
+        assert pool.reap() == 1 and pool.pids() == []
+        assert not os.path.exists(f"/proc/{pid}"), "reaped: no zombie left behind"
+        assert pool.reap() == 0
         assert decode(pool, raw) is UNAVAILABLE
         assert decode_when_ready(pool, raw) is not None
     finally:

@@ -276,6 +276,19 @@ class DecodePool:
         with self._lock:
             return [w.process.pid for w in self._idle if w.alive()]
 
+    def reap(self) -> int:
+        """Forget the idle workers that left by themselves, so none lingers as a zombie
+        process until the next large request; how many."""
+        with self._lock:
+            gone = [w for w in self._idle if not w.alive()]  # alive() polls: reaps the exit
+            if gone:
+                self._idle = [w for w in self._idle if w not in gone]
+                self._count -= len(gone)
+                self._freed.notify_all()
+        for worker in gone:
+            worker.close()
+        return len(gone)
+
     def _take(self, *, wait: bool = True) -> _Worker | None:
         """An idle worker; None while one starts, or (``wait`` False) when all are busy."""
         with self._lock:

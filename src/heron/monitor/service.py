@@ -120,10 +120,13 @@ class Monitor:
         return loader.load(sources, ok_notifications=ok_notifications)
 
     def housekeeping(self) -> None:
-        """Roll metric buckets up, expire old data, and drop log events past retention."""
+        """Roll metric buckets up, expire old data, drop log events past retention, and reap
+        decode workers that left after idling."""
         now_ms = int(self.clock() * 1000)
         self.metrics.compact(now_ms)
         self.logs.expire(now_ms)
+        if self.decode_pool is not None:
+            self.decode_pool.reap()
 
     async def run_housekeeping(self, stop: asyncio.Event) -> None:
         """Run ``housekeeping`` every minute until ``stop`` is set."""
