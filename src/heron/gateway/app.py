@@ -120,7 +120,8 @@ class Gateway:
         self.telemetry.tick(now)
 
     async def run_housekeeping(self) -> None:
-        """Run ``tick`` forever at ``tick_interval_s``; errors are logged, never fatal."""
+        """Run ``tick`` forever at ``tick_interval_s`` (every ``IDLE_TICK_S`` while idle);
+        errors are logged, never fatal."""
         while True:
             if self.telemetry.pending or len(self.registry):
                 await sleep_on_grid(self.tick_interval_s)  # with the other periodic tasks
