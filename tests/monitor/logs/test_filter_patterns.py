@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from heron.monitor.logs.pattern_space import split_fields
+from heron.monitor.logs.pattern_values import parse_number
 from heron.monitor.logs.patterns import PatternError, compile_pattern
 
 CLOUDTRAIL = json.dumps(
@@ -434,3 +435,12 @@ def test_an_escaped_literal_keeps_a_json_batch_in() -> None:
     assert compiled.matches(escaped)
     assert compiled.may_match_within("\n".join(['{"level": "INFO"}', escaped]))
     assert not compiled.may_match_within('{"level": "INFO"}\nplain text')
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("0123456789+-.eE x\u0661\u00b2")), max_size=8))
+def test_numbers_are_what_the_number_grammar_says(text: str) -> None:
+    # Digits-only text skips the regex; the answer must be the grammar's all the same
+    # (Unicode digits included, which float() reads too; superscripts are not digits to it).
+    grammar = re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text)
+    assert parse_number(text) == (float(text) if grammar else None)

@@ -180,7 +180,7 @@ def apply_filters(
             value = value_of(m)
             if value is None:
                 continue  # a non-numeric value produces no datapoint
-            dims = _dimensions(dimension_of, m)
+            dims = _dimensions(dimension_of, m) if dimension_of else ()
             if dims is not None:
                 add(slot, dims, ts, (value,))
 

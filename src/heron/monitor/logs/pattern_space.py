@@ -65,7 +65,8 @@ class SpaceExpr:
     def match(self, line: str) -> dict[str, str] | None:
         """The extracted ``$field`` values if ``line`` matches, else None."""
         fields = split_fields(line)
-        n, nb, na = len(fields), len(self.before), len(self.after)
+        n, nb, after = len(fields), len(self.before), self.after
+        na = len(after)
         if self.has_ellipsis:
             if n < nb + na:
                 return None
@@ -80,11 +81,13 @@ class SpaceExpr:
         # zip stops at the last ``before`` element; the rest are the ellipsis and ``after``.
         out = dict(zip(self.before_keys, fields, strict=False))
         offset = n - na
-        for j, element in enumerate(self.after):
-            if not _take(element, fields[offset + j], offset + j, out):
-                return None
-        for k in range(nb, offset):
-            out[f"${k + 1}"] = fields[k]
+        if after:
+            for j, element in enumerate(after):
+                if not _take(element, fields[offset + j], offset + j, out):
+                    return None
+        if offset > nb:
+            for k in range(nb, offset):
+                out[f"${k + 1}"] = fields[k]
         return out
 
 

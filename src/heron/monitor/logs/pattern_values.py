@@ -43,6 +43,8 @@ class Literal:
 
 def parse_number(text: str) -> float | None:
     """``text`` as a number if it is written as one (signed, decimal, scientific), else None."""
+    if text.isascii() and text.isdigit():  # the common case (sizes, counts): no regex
+        return float(text)
     if _NUMBER.fullmatch(text):
         return float(text)
     return None

@@ -38,7 +38,7 @@ _BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
 _OPENERS = ('"', "[")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made for every matching line, and frozen costs 2x
 class Match:
     """A matching line's detail: the parsed JSON document (JSON patterns) and extracted fields."""
 
@@ -155,11 +155,17 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
         # first field, unless quoted or bracketed, is where the line's text starts.
         if first is not None:
             head = line.lstrip()
-            if not head.startswith(first) and head[:1] not in _OPENERS:
-                return None
-        for literal in required:
-            if literal not in line:
-                return None
+            if not head.startswith(first):
+                if head[:1] not in _OPENERS:
+                    return None
+                for literal in required:
+                    if literal not in line:
+                        return None
+            # else most lines left are matches: the field tests check the other literals
+        else:
+            for literal in required:
+                if literal not in line:
+                    return None
         extracted = match_fields(line)
         return None if extracted is None else Match(None, extracted)
 
