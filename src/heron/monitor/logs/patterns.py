@@ -149,23 +149,20 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
     match_fields = expr.match
     first = expr.first_equals
 
+    def lacks_a_literal(line: str) -> bool:
+        return any(literal not in line for literal in required)
+
     def match(line: str) -> Match | None:
         # Metric filters call this on every line: reject most of them (START, END, the
         # handler's own lines for a REPORT pattern) before splitting them into fields. The
-        # first field, unless quoted or bracketed, is where the line's text starts.
+        # first field, unless quoted or bracketed, is where the line's text starts; a line
+        # that starts with it most likely matches, and the field tests check the rest.
         if first is not None:
             head = line.lstrip()
-            if not head.startswith(first):
-                if head[:1] not in _OPENERS:
-                    return None
-                for literal in required:
-                    if literal not in line:
-                        return None
-            # else most lines left are matches: the field tests check the other literals
-        else:
-            for literal in required:
-                if literal not in line:
-                    return None
+            if not head.startswith(first) and (head[:1] not in _OPENERS or lacks_a_literal(line)):
+                return None
+        elif lacks_a_literal(line):
+            return None
         extracted = match_fields(line)
         return None if extracted is None else Match(None, extracted)
 
