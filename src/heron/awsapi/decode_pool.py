@@ -51,6 +51,10 @@ ANSWER_TIMEOUT_S = 60.0
 RETRY_AFTER_S = 5.0
 
 
+#: A worker that stopped, hung or broke its pipe; and one whose answer makes no sense.
+_GONE = (WorkerGone, OSError, pickle.UnpicklingError, EOFError, TimeoutError)
+_NONSENSE = (TypeError, ValueError, IndexError)
+
 #: Maps store keys to metric ids (``MetricStore.metric_ids``).
 MetricIds = Callable[[list[str]], npt.NDArray[np.int64]]
 I64 = npt.NDArray[np.int64]
@@ -187,10 +191,9 @@ class DecodePool:
         if worker is None:
             return UNAVAILABLE
         keys = worker.keys
-        answer: ResolvedRows | Unavailable | None = self._result(
+        return self._result(
             worker, lambda got: None if got is None else keys.decode(got, metric_ids)
         )
-        return answer
 
     def start_emf(self, chunks: list[PackedEvents], now_ms: int) -> object | None:
         """Hand EMF lines to workers, split among those free (waits for one); a ticket for
@@ -253,10 +256,7 @@ class DecodePool:
         only after ``then``, which may use its key table (no other caller may touch it)."""
         try:
             answer = then(worker.receive())
-        except (WorkerGone, OSError, pickle.UnpicklingError, EOFError, TimeoutError) as exc:
-            self._fail(worker, exc)
-            return UNAVAILABLE
-        except (TypeError, ValueError, IndexError) as exc:  # nonsense: its key table is suspect
+        except _GONE + _NONSENSE as exc:  # nonsense too: its key table is suspect
             self._fail(worker, exc)
             return UNAVAILABLE
         except BaseException:

@@ -92,11 +92,8 @@ class MetricStore:
 
     def put_batch(self, batch: SampleBatch) -> None:
         """Store a column-wise batch (the fast path); returns once it is committed."""
-        if not len(batch):
-            return
-        with self._lock:
-            mids = self._metric_ids(batch.keys)
-        self._commit(aggregate(batch, lambda _: mids))
+        if len(batch):
+            self.put_resolved_batch(self.metric_ids(batch.keys), batch)
 
     def metric_ids(self, keys: list[str]) -> np.ndarray:
         """The ids of metric keys, registering new ones (persisted with the next write)."""
