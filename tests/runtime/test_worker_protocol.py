@@ -114,3 +114,29 @@ def test_remaining_time_counts_down_and_never_goes_negative() -> None:
 
 def test_peak_rss_is_this_process_high_water_mark() -> None:
     assert worker.peak_rss_kb() >= worker.current_rss_kb() > 0
+
+
+def _pid_in_status() -> int:
+    data = worker._STATUS.read()
+    start = data.index(b"\nPid:") + 5
+    return int(data[start : data.index(b"\n", start)])
+
+
+def test_the_kept_proc_file_follows_a_fork_and_survives_being_closed() -> None:
+    assert _pid_in_status() == os.getpid()
+    fd = worker._STATUS._fd
+    assert fd is not None
+    os.close(fd)  # as a handler's os.closerange would
+    assert _pid_in_status() == os.getpid() and worker.peak_rss_kb() > 0
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child reports the pid its status file shows, then leaves at once
+        try:
+            os.write(write_end, str(_pid_in_status()).encode())
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    seen = int(os.read(read_end, 64))
+    os.close(read_end)
+    os.waitpid(child, 0)
+    assert seen == child

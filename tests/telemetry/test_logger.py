@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.telemetry.logger import (
+    _SECRET_PATTERNS,
     ERROR_KEYS,
     INFO_KEYS,
     REDACTED,
@@ -122,3 +126,43 @@ def test_records_go_to_the_current_stdout(capsys: pytest.CaptureFixture[str]) ->
         request_id="r", user_id=None, action="a", duration_ms=1, status="denied"
     )
     assert json.loads(capsys.readouterr().out)["status"] == "denied"
+
+
+def _reference_timestamp(epoch: float) -> str:
+    moment = datetime.fromtimestamp(epoch, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.floats(0, 4_102_444_800, allow_nan=False),
+        # just below a second or a millisecond, where rounding to microseconds carries over
+        st.integers(0, 4_102_444_800).map(lambda s: s + 0.9999996),
+        st.integers(0, 4_102_444_800).map(lambda s: s + 0.9995),
+        st.integers(0, 4_102_444_800).map(lambda s: s + 0.0004999),
+    )
+)
+def test_timestamps_agree_with_datetime_even_where_microseconds_round_over(epoch: float) -> None:
+    # format_timestamp caches each second's text: both before and after it was cached
+    assert format_timestamp(epoch) == _reference_timestamp(epoch)
+    assert format_timestamp(epoch) == _reference_timestamp(epoch)
+
+
+def _reference_redact(text: str) -> str:
+    for pattern in _SECRET_PATTERNS:
+        text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+    return text
+
+
+_WORDS = ["bearer", "BEARER", "Token", "tOkEn", "authorization", "X-Heron-Management-Key",
+          "to", "en", "\u212a", "author\u0131zation", "author\u0130zation", "\u017f", "tokens",
+          "=", ":", " ", '"', "'", "abcdefgh", "é"]  # fmt: skip
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=10).map("".join))
+def test_redaction_skips_the_patterns_only_where_they_cannot_match(text: str) -> None:
+    # The ASCII prefilter must not let a credential-shaped substring through: whatever the
+    # patterns would replace is still replaced.
+    assert redact(text) == _reference_redact(text)

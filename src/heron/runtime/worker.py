@@ -41,6 +41,38 @@ class InitFailure(Exception):
         self.error = {"errorType": error_type, "errorMessage": message, "stackTrace": stack}
 
 
+class _ProcSelfFile:
+    """A ``/proc/self`` file kept open and re-read from its start: reading it after every
+    invocation costs a path lookup and two more system calls when opened each time."""
+
+    def __init__(self, name: str) -> None:
+        self._path = f"/proc/self/{name}"
+        self._fd: int | None = None
+        self._pid = 0
+        self._opening = threading.Lock()  # the memory watch thread reads these files too
+
+    def read(self) -> bytes:
+        """The file's current text (OSError if it cannot be read)."""
+        if self._fd is not None and self._pid == os.getpid():
+            try:
+                return os.pread(self._fd, 8192, 0)
+            except OSError:
+                pass  # closed behind our back (a handler's os.closerange): open it again
+        with self._opening:
+            if self._fd is not None and self._pid != os.getpid():
+                # A forked child's inherited copy ("self" was resolved when the parent opened
+                # it); after an OSError the number may be somebody else's file by now.
+                with contextlib.suppress(OSError):
+                    os.close(self._fd)
+            fd = os.open(self._path, os.O_RDONLY | os.O_CLOEXEC)
+            self._fd, self._pid = fd, os.getpid()
+        return os.pread(fd, 8192, 0)
+
+
+_STATUS = _ProcSelfFile("status")
+_STATM = _ProcSelfFile("statm")
+
+
 def peak_rss_kb() -> int:
     """This process's peak resident set size in KiB (Linux ``VmHWM``).
 
@@ -48,11 +80,7 @@ def peak_rss_kb() -> int:
     spawned by a large parent would report the parent's peak as its own.
     """
     try:
-        fd = os.open("/proc/self/status", os.O_RDONLY)
-        try:
-            data = os.read(fd, 8192)
-        finally:
-            os.close(fd)
+        data = _STATUS.read()
         start = data.index(b"VmHWM:") + 6
         return int(data[start : data.index(b"kB", start)])
     except (OSError, ValueError):
@@ -64,11 +92,7 @@ def peak_rss_kb() -> int:
 def current_rss_kb() -> int:
     """This process's resident set size right now, in KiB."""
     try:
-        fd = os.open("/proc/self/statm", os.O_RDONLY)
-        try:
-            return int(os.read(fd, 256).split()[1]) * _PAGE_KB
-        finally:
-            os.close(fd)
+        return int(_STATM.read().split()[1]) * _PAGE_KB
     except (OSError, ValueError, IndexError):
         return peak_rss_kb()
 

@@ -19,6 +19,7 @@ known secrets (its bearer token, its ``?token=``) plus patterns that look like c
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import time
@@ -58,10 +59,29 @@ _SECRET_PATTERNS = (
 )
 
 
+#: Lower-case words each credential pattern needs; ASCII text without any of them is left alone
+#: without running the patterns (their case-insensitive matching is plain ASCII folding there).
+_SECRET_WORDS = ("bearer", "token", "authorization", "x-heron-management-key")
+
+#: The last second formatted by ``format_timestamp`` and its text up to the milliseconds.
+_second_cache: tuple[int, str] = (0, "1970-01-01T00:00:00.")
+
+
 def format_timestamp(epoch_seconds: float) -> str:
     """Format seconds since the epoch as ISO-8601 UTC with milliseconds and a ``Z``."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    global _second_cache
+    # As datetime.fromtimestamp rounds: the fraction to whole microseconds, half to even
+    # (an exact split: subtracting a float's floor loses nothing).
+    second = math.floor(epoch_seconds)
+    micros = round((epoch_seconds - second) * 1e6)
+    if micros >= 1_000_000:
+        second, micros = second + 1, micros - 1_000_000
+    cached_second, prefix = _second_cache
+    if second != cached_second:
+        # Every record of the same second shares this text: format it once per second.
+        prefix = datetime.fromtimestamp(second, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        _second_cache = (second, prefix)
+    return f"{prefix}{micros // 1000:03d}Z"
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
@@ -70,6 +90,15 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
         # Very short "secrets" would shred ordinary text; real tokens are long.
         if secret and len(secret) >= 8:
             text = text.replace(secret, REDACTED)
+    if text.isascii():
+        lowered = text.lower()
+        if (
+            _SECRET_WORDS[0] not in lowered
+            and _SECRET_WORDS[1] not in lowered
+            and _SECRET_WORDS[2] not in lowered
+            and _SECRET_WORDS[3] not in lowered
+        ):
+            return text  # (spelled out: a generator here costs more than the four tests)
     for pattern in _SECRET_PATTERNS:
         text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
     return text
@@ -78,6 +107,8 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 def _redact_value(value: Any, secrets: tuple[str, ...]) -> Any:
     if isinstance(value, str):
         return redact(value, secrets)
+    if value is None or isinstance(value, (int, float)):
+        return value  # most values: no (slow) Mapping ABC check for them
     if isinstance(value, Mapping):
         return {str(k): _redact_value(v, secrets) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from heron.monitor.logs.pattern_space import split_fields
 from heron.monitor.logs.pattern_values import parse_number
-from heron.monitor.logs.patterns import PatternError, compile_pattern
+from heron.monitor.logs.patterns import WHITESPACE, PatternError, compile_pattern
 
 CLOUDTRAIL = json.dumps(
     {
@@ -444,3 +444,26 @@ def test_numbers_are_what_the_number_grammar_says(text: str) -> None:
     # (Unicode digits included, which float() reads too; superscripts are not digits to it).
     grammar = re.fullmatch(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text)
     assert parse_number(text) == (float(text) if grammar else None)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.sampled_from(["", " ", "\t", "\u2003 ", "\x1c"]),
+    st.lists(st.sampled_from(FIRST_FIELDS), max_size=4),
+    st.sampled_from([" ", "\t", "  ", "\u2003"]),
+)
+def test_the_candidate_lines_include_every_matching_line(
+    lead: str, words: list[str], sep: str
+) -> None:
+    # Metric filters call match only on the candidates, so a matching line left out of them
+    # would lose its datapoint.
+    line = lead + sep.join(words)
+    for literal in ("ab", "a", "b.a"):
+        pattern = compile_pattern(f'[first="{literal}", ...]')
+        assert pattern.leading == literal
+        if pattern.match(line) is not None:
+            assert pattern.candidates([(0, line)]) == [(0, line)]
+
+
+def test_the_spelled_out_whitespace_is_pythons() -> None:
+    assert set(WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from heron.monitor.logs.metric_filters import (
     FilterDefinitionError,
@@ -10,7 +12,8 @@ from heron.monitor.logs.metric_filters import (
     build_metric_filter,
     match_test_messages,
 )
-from heron.monitor.logs.patterns import PatternError
+from heron.monitor.logs.pattern_values import parse_number
+from heron.monitor.logs.patterns import PatternError, compile_pattern
 from heron.monitor.logs.samples import SampleBatch
 
 T = 1_800_000_000_000
@@ -164,3 +167,39 @@ def test_test_metric_filter_reports_numbers_and_extracted_values() -> None:
             "extractedValues": {"$ip": "9.9.9.9", "$status": "403", "$size": "1"},
         },
     ]
+
+
+#: Patterns where a ``$name`` is read from a fixed field, and ones where it must not be: a
+#: repeated name (the last one wins), a digits-only name an ellipsis position may also take,
+#: a name an ``after`` element repeats.
+FIELD_PATTERNS = [
+    ("[a, b, c]", "$b"),
+    ('[a="x", b, ...]', "$b"),
+    ("[a, b, a]", "$a"),
+    ("[3, b, ...]", "$3"),
+    ("[b, 3, ...]", "$3"),
+    ("[a, ..., a]", "$a"),
+    ("[a, ..., b]", "$b"),
+]
+FIELD_WORDS = ["x", "1", "2", "3.5", "-", '"4 "', "[5]", "y", "1e3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(FIELD_PATTERNS),
+    st.lists(st.lists(st.sampled_from(FIELD_WORDS), max_size=5), min_size=1, max_size=4),
+)
+def test_a_field_value_is_what_the_extracted_values_say(
+    pattern_and_field: tuple[str, str], lines: list[list[str]]
+) -> None:
+    pattern, field = pattern_and_field
+    messages = [" ".join(words) for words in lines]
+    t = {"metricName": "V", "metricNamespace": "App", "metricValue": field}
+    expected = []
+    for i, message in enumerate(messages):
+        m = compile_pattern(pattern).match(message)
+        text = None if m is None else m.extracted.get(field)
+        value = None if text is None else parse_number(text.strip())
+        if value is not None:
+            expected.append(("V", (), i * 1000, (value,), "None"))
+    assert run(pattern, t, *messages) == sorted(expected)

@@ -142,6 +142,12 @@ def _extractor(spec: str, pattern: FilterPattern, *, numeric: bool) -> Extractor
                 f"Invalid {what}: {spec} requires a space-delimited filter pattern"
             )
         # Space-delimited fields are always text: no scalar_number / scalar_text dispatch.
+        # A field at a fixed place is read from the line's fields, without the ``$`` dict.
+        index = pattern.field_index(spec)
+        if index is not None and numeric:
+            return lambda m: parse_number(m.fields[index].strip()) if m.fields else None
+        if index is not None:
+            return lambda m: m.fields[index] if m.fields else m.extracted.get(spec)
         if numeric:
             return lambda m: (
                 None if (v := m.extracted.get(spec)) is None else parse_number(v.strip())
@@ -171,7 +177,8 @@ def apply_filters(
                     for ts, _ in events:
                         add(slot, (), ts, (default,))
                 continue
-        for ts, message in events:
+        # Without a default, lines that cannot match need no call at all.
+        for ts, message in events if default is not None else f.pattern.candidates(events):
             m = match(message)
             if m is None:
                 if default is not None:

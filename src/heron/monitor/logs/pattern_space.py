@@ -64,11 +64,16 @@ class SpaceExpr:
 
     def match(self, line: str) -> dict[str, str] | None:
         """The extracted ``$field`` values if ``line`` matches, else None."""
+        fields = self.matching_fields(line)
+        return None if fields is None else self.extract(fields)
+
+    def matching_fields(self, line: str) -> list[str] | None:
+        """The line's fields if it matches, else None (without building the ``$field`` dict,
+        which a metric filter reading one field never needs)."""
         fields = split_fields(line)
         n, nb, after = len(fields), len(self.before), self.after
-        na = len(after)
         if self.has_ellipsis:
-            if n < nb + na:
+            if n < nb + len(after):
                 return None
         elif n != nb:
             return None
@@ -78,28 +83,40 @@ class SpaceExpr:
         for i, test in self.before_tests:
             if not test(fields[i]):
                 return None
+        if after:
+            offset = n - len(after)
+            for j, element in enumerate(after):
+                if element.test is not None and not element.test(fields[offset + j]):
+                    return None
+        return fields
+
+    def extract(self, fields: list[str]) -> dict[str, str]:
+        """The ``$field`` values of a matching line's fields."""
         # zip stops at the last ``before`` element; the rest are the ellipsis and ``after``.
         out = dict(zip(self.before_keys, fields, strict=False))
-        offset = n - na
-        if after:
-            for j, element in enumerate(after):
-                if not _take(element, fields[offset + j], offset + j, out):
-                    return None
+        nb, after = len(self.before), self.after
+        offset = len(fields) - len(after)
+        for j, element in enumerate(after):
+            out[_key(element, offset + j)] = fields[offset + j]
         if offset > nb:
             for k in range(nb, offset):
                 out[f"${k + 1}"] = fields[k]
         return out
 
+    def field_index(self, key: str) -> int | None:
+        """Where the field a ``$key`` names always is, when a ``before`` element names it."""
+        keys = self.before_keys
+        # A repeated name, a named ``after`` element or a digits-only name (``$3`` may also be
+        # an ellipsis position) can make the extracted value another field's.
+        if keys.count(key) != 1 or key[1:].isdigit():
+            return None
+        if any(e.name and _key(e, 0) == key for e in self.after):
+            return None
+        return keys.index(key)
+
 
 def _key(element: Element, index: int) -> str:
     return f"${element.name}" if element.name else f"${index + 1}"
-
-
-def _take(element: Element, value: str, index: int, out: dict[str, str]) -> bool:
-    if element.test is not None and not element.test(value):
-        return False
-    out[_key(element, index)] = value
-    return True
 
 
 def split_fields(line: str) -> list[str]:

@@ -15,8 +15,8 @@ lines (or push ``instr`` tests into SQL) before doing any parsing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -36,14 +36,46 @@ __all__ = ["FilterPattern", "Match", "PatternError", "compile_pattern"]
 _BARE_TERM = re.compile(r"[A-Za-z0-9_]+")
 #: A space-delimited line's first field may be quoted or bracketed (its text then starts later).
 _OPENERS = ('"', "[")
+#: A line starting with one of these may still have ``leading`` as its first field's text.
+#: Python's whitespace (``str.isspace``, which ``str.lstrip`` and ``str.split`` use), spelled
+#: out: computing it at import would scan every code point.
+WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+_STARTS_THE_LONG_WAY = frozenset([*_OPENERS, *WHITESPACE])
 
 
-@dataclass(slots=True)  # not frozen: made for every matching line, and frozen costs 2x
 class Match:
-    """A matching line's detail: the parsed JSON document (JSON patterns) and extracted fields."""
+    """A matching line's detail: the parsed JSON document (JSON patterns), the line's fields
+    (space-delimited patterns) and the extracted ``$`` values."""
 
-    doc: Any = None
-    extracted: dict[str, str] = field(default_factory=dict)
+    # A plain class, not a dataclass: one is made for every matching line, and the ``$`` dict
+    # of a space-delimited match is only built when somebody asks for it.
+    __slots__ = ("_expr", "_extracted", "doc", "fields")
+
+    def __init__(
+        self,
+        doc: Any = None,
+        extracted: dict[str, str] | None = None,
+        *,
+        fields: list[str] | None = None,
+        expr: SpaceExpr | None = None,
+    ) -> None:
+        self.doc = doc
+        self.fields = fields
+        self._extracted = extracted
+        self._expr = expr
+
+    @property
+    def extracted(self) -> dict[str, str]:
+        """The extracted values, keyed ``$name`` / ``$<position>`` / ``$.selector``."""
+        if self._extracted is None:
+            if self._expr is not None and self.fields is not None:
+                self._extracted = self._expr.extract(self.fields)
+            else:
+                self._extracted = {}
+        return self._extracted
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +88,11 @@ class FilterPattern:
     match: Callable[[str], Match | None]
     required: tuple[str, ...]
     regex_count: int
+    #: Space-delimited patterns whose first field must be a text: lines that start with it,
+    #: after leading whitespace, are the likely matches (see ``candidates``).
+    leading: str | None = None
+    #: Space-delimited patterns: where the field a ``$name`` extracts always is, if anywhere.
+    field_index: Callable[[str], int | None] = lambda key: None
 
     @property
     def supports_dimensions(self) -> bool:
@@ -70,6 +107,15 @@ class FilterPattern:
             if literal not in text:
                 return self.kind == "json" and "\\" in text
         return True
+
+    def candidates(self, events: Sequence[tuple[int, str]]) -> Sequence[tuple[int, str]]:
+        """The (timestamp, line) events that may match: with a ``leading`` text, those that
+        start with it or may the long way (all of them otherwise)."""
+        lead = self.leading
+        if lead is None:
+            return events
+        later = _STARTS_THE_LONG_WAY
+        return [ev for ev in events if ev[1].startswith(lead) or ev[1][:1] in later]
 
     def select(self, lines: Iterable[str]) -> list[int]:
         """Indexes of the matching lines (the bulk path used by scans and benchmarks)."""
@@ -146,7 +192,7 @@ def _json_pattern(source: str, expr: JsonExpr) -> FilterPattern:
 
 def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
     required = expr.required
-    match_fields = expr.match
+    matching_fields = expr.matching_fields
     first = expr.first_equals
 
     def lacks_a_literal(line: str) -> bool:
@@ -163,13 +209,15 @@ def _space_pattern(source: str, expr: SpaceExpr) -> FilterPattern:
                 return None
         elif lacks_a_literal(line):
             return None
-        extracted = match_fields(line)
-        return None if extracted is None else Match(None, extracted)
+        fields = matching_fields(line)
+        return None if fields is None else Match(fields=fields, expr=expr)
 
     def matches(line: str) -> bool:
         return match(line) is not None
 
-    return FilterPattern(source, "space", matches, match, required, expr.regex_count)
+    return FilterPattern(
+        source, "space", matches, match, required, expr.regex_count, first, expr.field_index
+    )
 
 
 def _terms_pattern(source: str, text: str) -> FilterPattern:

@@ -282,21 +282,21 @@ class LogStore(EventReads, MetricFilterStore, EventWrites):
         rules: the platform's own logs are always current).
         """
         by_group: dict[str, dict[str, list[tuple[int, str]]]] = {}
-        last_key: tuple[str, str] | None = None
+        last_group = last_stream = None
         into: list[tuple[int, str]] = []
         for e in events:
             message, ts = e.message, e.timestamp_ms
-            if (
-                not isinstance(message, str)
-                or not isinstance(ts, int)
-                or not message
-                or not -LIMIT <= ts <= LIMIT
+            if not (
+                message
+                and isinstance(message, str)
+                and isinstance(ts, int)
+                and -LIMIT <= ts <= LIMIT
             ):
                 continue
             # A batch holds runs of one stream (an invocation's lines): look the list up once
             # per run, not once per event.
-            if (e.group, e.stream) != last_key:
-                last_key = (e.group, e.stream)
+            if e.stream != last_stream or e.group != last_group:
+                last_group, last_stream = e.group, e.stream
                 into = by_group.setdefault(e.group, {}).setdefault(e.stream, [])
             into.append((ts, message))
         with self._lock:
