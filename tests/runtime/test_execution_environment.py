@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
@@ -142,6 +144,19 @@ async def test_exceeding_memory_is_runtime_out_of_memory(started: Starter, hold:
         "RequestId: req-m Error: Runtime exited with error: signal: killed"
     )
     assert not env.alive
+
+
+async def test_the_watchdog_wakes_for_an_invocation_after_a_quiet_spell(started: Starter) -> None:
+    # After a second without invocations the memory watch waits to be woken; the next
+    # invocation must wake it, so a handler holding too much memory is stopped while it holds
+    # it (the check after the handler returns would only come after the 20 s hold).
+    env = await started("handlers.basic.allocate", memory_mb=64, timeout_s=30)
+    assert (await env.invoke("req-a", {"mb": 1})).outcome == "success"
+    await asyncio.sleep(1.5)  # longer than the watch's 40 samples of 25 ms
+    began = time.monotonic()
+    result = await env.invoke("req-b", {"mb": 96, "hold": 20})
+    assert result.outcome == "oom"
+    assert time.monotonic() - began < 10
 
 
 async def test_memory_under_the_limit_is_fine(started: Starter) -> None:

@@ -130,6 +130,9 @@ def header(event: Event, name: str) -> str | None:
     if not isinstance(headers, dict):
         return None
     wanted = name.lower()
+    value = headers.get(wanted)  # API Gateway's own events: no scan needed
+    if isinstance(value, str):
+        return value
     for key, value in headers.items():
         if isinstance(key, str) and key.lower() == wanted and isinstance(value, str):
             return value

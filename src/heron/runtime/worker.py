@@ -204,27 +204,49 @@ class Channel:
 class MemoryWatch(threading.Thread):
     """Samples resident memory while a handler runs and reports the first time it passes the limit."""
 
+    #: Samples in a row without an invocation after which the thread waits to be woken instead.
+    PARK_AFTER_SAMPLES = 40
+
     def __init__(self, channel: Channel, limit_kb: int) -> None:
         super().__init__(name="heron-memory-watch", daemon=True)
         self._channel = channel
         self._limit_kb = limit_kb
-        self._armed = threading.Event()
+        # A plain flag, not an Event: arm and disarm run around every invocation, and an
+        # Event's lock and notify cost more than the handler of a simple read.
+        self.armed = False
+        self._parked = False
+        self._wake = threading.Event()
 
     def arm(self) -> None:
         """Start sampling (an invocation began)."""
-        self._armed.set()
+        self.armed = True
+        if self._parked:  # idle for a while: the thread waits for this
+            self._wake.set()
 
     def disarm(self) -> None:
         """Stop sampling (the invocation ended)."""
-        self._armed.clear()
+        self.armed = False
 
     def run(self) -> None:
-        """Sample until the process ends."""
+        """Sample every interval while invocations come; between bursts, wait to be woken."""
+        idle = 0
         while True:
-            self._armed.wait()
             time.sleep(MEMORY_SAMPLE_INTERVAL_S)
-            if self._armed.is_set() and current_rss_kb() > self._limit_kb:
-                self._channel.report_oom(peak_rss_kb())
+            if self.armed:
+                idle = 0
+                if current_rss_kb() > self._limit_kb:
+                    self._channel.report_oom(peak_rss_kb())
+                continue
+            idle += 1
+            if idle >= self.PARK_AFTER_SAMPLES:
+                # Either arm() sees _parked and sets the event, or this sees armed: the GIL
+                # orders the two threads' steps, so no invocation is missed.
+                self._parked = True
+                self._wake.clear()
+                if not self.armed:
+                    self._wake.wait()
+                self._parked = False
+                idle = 0
 
 
 class Worker:
