@@ -5,7 +5,8 @@ Layout: one SQLite table per DynamoDB table with the item as orjson bytes beside
 index), each GSI with a partial index. Token buckets live in ``heron_buckets`` so throttling is
 shared across processes. Every write runs in ``BEGIN IMMEDIATE`` with ``synchronous=FULL``, so a
 conditional write is atomic across processes and an acknowledged write survives ``kill -9``.
-Connections are per thread (and per process: a forked child opens its own).
+Connections are per thread (and per process: a forked child opens its own). Writers queue on
+a lock file first (``writer_lock``), so they wait for each other without polling.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from heron.tables.metrics import Recorder
 from heron.tables.sqlite_sql import TableSql, table_ddl
 from heron.tables.storage import IndexKey, Position, Row, Rows
 from heron.tables.throttle import Bucket
+from heron.tables.writer_lock import WriterLock
 from heron.types import Clock
 
 #: Milliseconds a connection waits for another process's write lock before failing.
@@ -63,6 +65,7 @@ class SqliteStorage:
         self._all: list[sqlite3.Connection] = []
         self._all_lock = threading.Lock()
         self._closed = False
+        self._writer = WriterLock(self.path.with_name(self.path.name + "-writer"))
         self._create(schemas)
 
     def _connect(self) -> sqlite3.Connection:
@@ -125,16 +128,20 @@ class SqliteStorage:
             finally:
                 local.depth -= 1
             return
-        self._begin(conn)
-        local.depth = 1
+        self._writer.acquire()
         try:
-            yield
-            conn.execute("COMMIT")
-        except BaseException:
-            _rollback(conn)
-            raise
+            self._begin(conn)
+            local.depth = 1
+            try:
+                yield
+                conn.execute("COMMIT")
+            except BaseException:
+                _rollback(conn)
+                raise
+            finally:
+                local.depth = 0
         finally:
-            local.depth = 0
+            self._writer.release()
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         # SQLite's own busy handler sleeps 1, 2, 5 ... 100 ms between tries, so a process waiting
@@ -240,6 +247,7 @@ class SqliteStorage:
         for conn in conns:
             conn.close()
         self._local.conn = None
+        self._writer.close()
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
