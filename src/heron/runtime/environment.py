@@ -296,6 +296,12 @@ class ExecutionEnvironment:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+        if proc is not None:
+            # asyncio's Process has no public close: without this its two pipes stay open
+            # until garbage collection, which warns once the event loop is gone.
+            transport: asyncio.BaseTransport | None = getattr(proc, "_transport", None)
+            if transport is not None:
+                transport.close()
 
     def close(self) -> None:
         """Release the capture file; call after ``terminate``."""

@@ -93,6 +93,8 @@ class LambdaRuntime:
         }
         self._metrics_interval_s = metrics_interval_s
         self._background: set[asyncio.Task[None]] = set()
+        #: Environments being killed and reaped (see ``_shutdown``).
+        self._stopping: set[asyncio.Future[None]] = set()
         self._reaper: asyncio.Task[None] | None = None
         self._flusher: asyncio.Task[None] | None = None
         self._closed = False
@@ -141,6 +143,8 @@ class LambdaRuntime:
                 await task
         envs = [env for pool in self._pools.values() for env in pool.take_all()]
         await asyncio.gather(*(self._shutdown(env) for env in envs))
+        if self._stopping:  # shutdowns begun by tasks cancelled above
+            await asyncio.gather(*list(self._stopping), return_exceptions=True)
         self.flush_metrics()
 
     def flush_metrics(self, now: float | None = None) -> int:
@@ -353,6 +357,16 @@ class LambdaRuntime:
         task.add_done_callback(self._background.discard)
 
     async def _shutdown(self, env: ExecutionEnvironment) -> None:
+        """Kill and reap ``env``; this runs to the end even when the caller is cancelled (the
+        reaper or an invocation, by ``close``), and ``close`` waits for it: a kill whose exit
+        nobody awaited would be noticed only after the event loop is gone."""
+        stopping = asyncio.ensure_future(self._terminate(env))
+        self._stopping.add(stopping)
+        stopping.add_done_callback(self._stopping.discard)
+        await asyncio.shield(stopping)
+
+    @staticmethod
+    async def _terminate(env: ExecutionEnvironment) -> None:
         await env.terminate()
         env.close()
 
