@@ -108,3 +108,19 @@ def test_a_forked_child_does_not_share_its_parents_hold(tmp_path: Path) -> None:
     finally:
         lock.release()
         lock.close()
+
+
+def test_a_second_instance_in_the_holding_thread_does_not_wait_for_itself(tmp_path: Path) -> None:
+    # Two database objects on one file, the second written inside the first's transaction:
+    # the second must not block on the first's lock (SQLite's own lock decides instead).
+    first, second = WriterLock(tmp_path / "db-writer"), WriterLock(tmp_path / "db-writer")
+    try:
+        assert first.acquire() is True
+        assert second.acquire() is False  # returns at once instead of waiting forever
+        taker = _Taker(first)  # another thread still waits for the real holder
+        assert not taker.took_it_within(0.3)
+        first.release()
+        assert taker.took_it_within(5)
+    finally:
+        first.close()
+        second.close()

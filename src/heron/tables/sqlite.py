@@ -128,7 +128,7 @@ class SqliteStorage:
             finally:
                 local.depth -= 1
             return
-        self._writer.acquire()
+        took = self._writer.acquire()
         try:
             self._begin(conn)
             local.depth = 1
@@ -141,7 +141,8 @@ class SqliteStorage:
             finally:
                 local.depth = 0
         finally:
-            self._writer.release()
+            if took:
+                self._writer.release()
 
     def _begin(self, conn: sqlite3.Connection) -> None:
         # SQLite's own busy handler sleeps 1, 2, 5 ... 100 ms between tries, so a process waiting

@@ -20,6 +20,18 @@ import os
 import threading
 from pathlib import Path
 
+#: The lock files this thread holds, whichever instance took them.
+_THIS_THREAD = threading.local()
+
+
+def _paths_held_here() -> set[Path]:
+    """The lock files this thread of this process holds (a forked child holds none)."""
+    state = _THIS_THREAD.__dict__
+    if state.get("pid") != os.getpid():
+        state["pid"], state["paths"] = os.getpid(), set()
+    paths: set[Path] = state["paths"]
+    return paths
+
 
 class _Held(threading.local):
     fd: int | None = None
@@ -35,13 +47,22 @@ class WriterLock:
         self._fds: list[int] = []
         self._fds_lock = threading.Lock()
 
-    def acquire(self) -> None:
-        """Wait (sleeping, not polling) until no other writer holds the lock, then hold it."""
+    def acquire(self) -> bool:
+        """Wait (sleeping, not polling) until no other writer holds the lock, then hold it;
+        False (nothing taken) when this thread holds it already through another instance."""
+        held_here = _paths_held_here()
+        if self.path in held_here:
+            # A second database object on the same file, inside the first one's transaction:
+            # waiting here would wait for ourselves. SQLite's own lock decides, as without this.
+            return False
         fcntl.flock(self._fd(), fcntl.LOCK_EX)
+        held_here.add(self.path)
+        return True
 
     def release(self) -> None:
-        """Let the next writer in."""
+        """Let the next writer in (after an ``acquire`` that returned True)."""
         fd = self._held.fd
+        _paths_held_here().discard(self.path)
         if fd is not None:
             fcntl.flock(fd, fcntl.LOCK_UN)
 
