@@ -144,15 +144,14 @@ def _extractor(spec: str, pattern: FilterPattern, *, numeric: bool) -> Extractor
         # Space-delimited fields are always text: no scalar_number / scalar_text dispatch.
         # A field at a fixed place is read from the line's fields, without the ``$`` dict.
         index = pattern.field_index(spec)
-        if index is not None and numeric:
-            return lambda m: parse_number(m.fields[index].strip()) if m.fields else None
-        if index is not None:
-            return lambda m: m.fields[index] if m.fields else m.extracted.get(spec)
+        text_of: Extractor = (
+            (lambda m: m.fields[index] if m.fields else None)
+            if index is not None
+            else (lambda m: m.extracted.get(spec))
+        )
         if numeric:
-            return lambda m: (
-                None if (v := m.extracted.get(spec)) is None else parse_number(v.strip())
-            )
-        return lambda m: m.extracted.get(spec)
+            return lambda m: None if (v := text_of(m)) is None else parse_number(v.strip())
+        return text_of
     raise FilterDefinitionError(f"Invalid {what}: {spec}")
 
 
@@ -193,8 +192,6 @@ def apply_filters(
 
 
 def _dimensions(dimension_of: tuple[tuple[str, Extractor], ...], m: Match) -> Dimensions | None:
-    if not dimension_of:
-        return ()
     pairs = []
     for name, get in dimension_of:
         value = get(m)
