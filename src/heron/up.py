@@ -23,6 +23,7 @@ from heron.settings import ResolvedSettings
 from heron.tables.provisioned_metrics import publish_provisioned_capacity
 from heron.telemetry.sink import MemorySink
 from heron.types import Event, FunctionSpec
+from heron.wakeups import delay_on_grid
 
 log = logging.getLogger("heron")
 
@@ -101,7 +102,7 @@ def _prepare_tables(settings: ResolvedSettings) -> Any:
 async def _sweep_ttl(database: Any, stop: asyncio.Event) -> None:
     while not stop.is_set():
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=TTL_SWEEP_INTERVAL_S)
+            await asyncio.wait_for(stop.wait(), delay_on_grid(TTL_SWEEP_INTERVAL_S))
         if stop.is_set():
             return
         try:

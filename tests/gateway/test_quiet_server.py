@@ -1,7 +1,9 @@
-"""The gateway's uvicorn server ticks once a second yet stops at once and keeps its Date header."""
+"""The gateway's uvicorn server ticks once a second (once every ``IDLE_WAKE_S`` with no connection
+open) yet stops at once and keeps its Date header fresh."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from email.utils import parsedate_to_datetime
 
@@ -29,3 +31,33 @@ async def test_stop_is_prompt_and_the_date_header_is_fresh() -> None:
     began = time.perf_counter()
     await handle.stop()
     assert time.perf_counter() - began < 0.9  # not a full one-second tick: the exit wakes it
+
+
+def _date_age_s(response: httpx.Response) -> float:
+    return time.time() - parsedate_to_datetime(response.headers["date"]).timestamp()
+
+
+async def test_the_tick_sleeps_while_no_connection_is_open_and_dates_stay_fresh() -> None:
+    app = Starlette(routes=[Route("/", _hello)])
+    handle = await serve(app, port=0)
+    server = handle.server
+    ticks: list[float] = []
+    on_tick = server.on_tick
+
+    async def counted(counter: int) -> bool:
+        ticks.append(time.monotonic())
+        return await on_tick(counter)
+
+    server.on_tick = counted  # type: ignore[method-assign]
+    try:
+        await asyncio.sleep(3.2)  # no connection: at most one tick on the ten-second grid
+        assert len(ticks) <= 1
+        async with httpx.AsyncClient(base_url=handle.url) as client:
+            # The tick slept through the last seconds; the connection refreshed the Date.
+            assert _date_age_s(await client.get("/")) < 1.5
+            ticks.clear()
+            await asyncio.sleep(2.5)  # a connection is open: a tick every second
+            assert len(ticks) >= 2
+            assert _date_age_s(await client.get("/")) < 1.5
+    finally:
+        await handle.stop()

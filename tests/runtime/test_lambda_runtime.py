@@ -14,6 +14,7 @@ import pytest
 from runtime_fakes import FakeClock, FakeSink, RuntimeFactory
 
 from heron.errors import FunctionNotFoundError, RuntimeLayerError, TooManyRequestsError
+from heron.runtime import runtime as runtime_module
 from heron.runtime.runtime import LambdaRuntime
 from heron.types import FunctionSpec, MetricDatum
 
@@ -272,6 +273,23 @@ async def test_context_and_environment_seen_by_the_handler(make_runtime: Runtime
     assert env["GREETING"] == "hello"
     assert env["_X_AMZN_TRACE_ID"].startswith("Root=1-")
     assert seen["stdin_is_empty"]
+
+
+async def test_the_metric_flusher_sleeps_while_idle_and_wakes_for_an_invocation(
+    make_runtime: RuntimeFactory, sink: FakeSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runtime_module, "IDLE_WAKE_S", 3600.0)  # only a wake-up can end it
+    runtime = make_runtime([fn("echo", "handlers.basic.echo")], metrics_interval_s=0.2)
+    await runtime.start()
+    await asyncio.sleep(0.5)  # nothing aggregated: the flusher is in its idle sleep
+    await runtime.invoke("echo", {})
+    async with asyncio.timeout(5):  # the flush interval, not the idle hour, hands them over
+        while sink.values("Invocations") != [1.0]:
+            await asyncio.sleep(0.05)
+    await runtime.invoke("echo", {})  # and again after it went back to sleep
+    async with asyncio.timeout(5):
+        while sink.values("Invocations") != [1.0, 1.0]:
+            await asyncio.sleep(0.05)
 
 
 async def test_idle_environments_are_reaped_so_cold_starts_recur(

@@ -29,13 +29,9 @@ from heron.gateway.routes import RouteTable
 from heron.gateway.websocket_api import WebSocketApi
 from heron.runtime.invoker import CallServer, Invoker
 from heron.types import Clock, FunctionSpec, TelemetrySink
-from heron.wakeups import delay_on_grid, sleep_on_grid
+from heron.wakeups import IDLE_WAKE_S, Wakeable, delay_on_grid, sleep_on_grid
 
 logger = logging.getLogger(__name__)
-
-
-#: How often an idle gateway's housekeeping runs (on the shared one-second wake-up).
-IDLE_TICK_S = 1.0
 
 
 class Gateway:
@@ -80,8 +76,8 @@ class Gateway:
         self._last_sweep = clock()
         #: Keeps the objects of many idle sockets out of full collections (see ``gc_freeze``).
         self.gc = GcFreezer()
-        self._activity = asyncio.Event()
-        self.telemetry.on_first_log = self._activity.set
+        self._activity = Wakeable()
+        self.telemetry.on_first_log = self._activity.wake
 
     async def http_endpoint(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         """Dispatch an HTTP request to @connections or to the HTTP API."""
@@ -120,18 +116,17 @@ class Gateway:
         self.telemetry.tick(now)
 
     async def run_housekeeping(self) -> None:
-        """Run ``tick`` forever at ``tick_interval_s`` (every ``IDLE_TICK_S`` while idle);
-        errors are logged, never fatal."""
+        """Run ``tick`` forever at ``tick_interval_s`` (while idle, every ``IDLE_WAKE_S`` and
+        when the gauge is due); errors are logged, never fatal."""
         while True:
             if self.telemetry.pending or len(self.registry):
                 await sleep_on_grid(self.tick_interval_s)  # with the other periodic tasks
             else:
-                # Idle: nothing to hand over, no socket to sweep. Tick with the once-a-second
-                # tasks (the gauge still goes out on time), or sooner when a request logs.
-                self._activity.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._activity.wait(), delay_on_grid(IDLE_TICK_S))
-                if self._activity.is_set():
+                # Idle: nothing to hand over, no socket to sweep. Tick with the other idle
+                # tasks, when the gauge is due, or sooner when a request logs.
+                gauge_due_s = self._last_gauge + self.config.gauge_interval_s - self.clock()
+                delay = min(delay_on_grid(IDLE_WAKE_S), max(gauge_due_s, 0.0))
+                if await self._activity.sleep(delay):
                     continue  # hand over at the next ordinary tick, as under traffic
             try:
                 await self.tick(self.clock())

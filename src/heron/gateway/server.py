@@ -13,6 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import time
+from collections.abc import Callable
+from email.utils import formatdate
 from typing import Any
 
 import uvicorn
@@ -20,22 +23,49 @@ import uvicorn
 from heron.errors import ConfigError
 from heron.gateway.http_protocol import CoalescingHttpProtocol
 from heron.gateway.ws_protocol import LeanWebSocketProtocol
-from heron.wakeups import delay_on_grid
+from heron.wakeups import IDLE_WAKE_S, Wakeable
+
+
+class _Connections(set[Any]):
+    """uvicorn's set of open connections, calling ``on_first`` when one opens in an empty set."""
+
+    def __init__(self, on_first: Callable[[], None]) -> None:
+        super().__init__()
+        self._on_first = on_first
+
+    def add(self, connection: Any) -> None:
+        """Add ``connection``; the first of an empty set calls ``on_first``."""
+        was_empty = not self
+        super().add(connection)
+        if was_empty:
+            self._on_first()
 
 
 class QuietServer(uvicorn.Server):
-    """uvicorn's server ticking once a second instead of ten times, still stopping at once.
+    """uvicorn's server ticking once a second instead of ten times (once every ``IDLE_WAKE_S``
+    with no connection open), still stopping at once.
 
     uvicorn wakes every 100 ms only to refresh the Date header (once a second) and to notice
     ``should_exit``; two servers doing that were a third of Heron's idle CPU. Here the tick
     sleeps until the next whole second of the loop's clock (where the other periodic tasks wake
-    too, see ``heron.wakeups``) or until ``should_exit`` is set.
+    too, see ``heron.wakeups``), or the next ``IDLE_WAKE_S`` mark while no connection is open,
+    or until ``should_exit`` is set. The first connection after a quiet spell refreshes the
+    Date header at once and brings the tick back to every second.
     """
 
     def __init__(self, config: uvicorn.Config) -> None:
-        self._wake = asyncio.Event()
+        self._wake = Wakeable()
         self._exit_requested = False
         super().__init__(config)
+        self.server_state.connections = _Connections(self._first_connection)
+
+    def _first_connection(self) -> None:
+        # What uvicorn's tick does each second, so the first response after a quiet spell
+        # does not carry a Date up to IDLE_WAKE_S old.
+        date = formatdate(time.time(), usegmt=True).encode()
+        dated = [(b"date", date)] if self.config.date_header else []
+        self.server_state.default_headers = dated + self.config.encoded_headers
+        self._wake.wake()
 
     @property
     def should_exit(self) -> bool:
@@ -46,7 +76,7 @@ class QuietServer(uvicorn.Server):
     def should_exit(self, value: bool) -> None:
         self._exit_requested = value
         if value:
-            self._wake.set()
+            self._wake.wake()
 
     async def main_loop(self) -> None:
         """Tick once a second (each tick refreshes the Date header) until asked to exit."""
@@ -54,8 +84,7 @@ class QuietServer(uvicorn.Server):
         should_exit = await self.on_tick(counter)
         while not should_exit:
             counter = (counter + 10) % 864_000  # a multiple of 10: every tick is a "second" tick
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=delay_on_grid(1.0))
+            await self._wake.sleep_on_grid(1.0 if self.server_state.connections else IDLE_WAKE_S)
             should_exit = await self.on_tick(counter)
 
 

@@ -28,6 +28,7 @@ from heron.monitor.notify.notifier import Notifier
 from heron.monitor.notify.topics import TopicStore
 from heron.monitor.telemetry_sink import MonitorSink
 from heron.types import Clock
+from heron.wakeups import delay_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +133,7 @@ class Monitor:
         """Run ``housekeeping`` every minute until ``stop`` is set."""
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=HOUSEKEEPING_INTERVAL_S)
+                await asyncio.wait_for(stop.wait(), delay_on_grid(HOUSEKEEPING_INTERVAL_S))
             if stop.is_set():
                 return
             try:

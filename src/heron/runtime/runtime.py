@@ -42,7 +42,7 @@ from heron.runtime.invoker import CallHandler, InvokeResult
 from heron.runtime.pool import EnvironmentInfo, FunctionPool
 from heron.telemetry.aggregator import MetricAggregator
 from heron.types import Clock, Event, FunctionSpec, TelemetrySink
-from heron.wakeups import sleep_on_grid
+from heron.wakeups import IDLE_WAKE_S, Wakeable, sleep_on_grid
 
 _log = logging.getLogger(__name__)
 
@@ -92,6 +92,7 @@ class LambdaRuntime:
             for spec in functions
         }
         self._metrics_interval_s = metrics_interval_s
+        self._invoked = Wakeable()
         self._background: set[asyncio.Task[None]] = set()
         #: Environments being killed and reaped (see ``_shutdown``).
         self._stopping: set[asyncio.Future[None]] = set()
@@ -180,6 +181,7 @@ class LambdaRuntime:
         if self._closed:
             raise RuntimeLayerError("the Lambda runtime is closed")
         started_at = self._clock()
+        self._invoked.wake()  # the metric flusher may be in its idle sleep
         reason = concurrency.throttle_reason(function_name, self._in_flight, self._limits)
         if reason is not None:
             self._metrics[function_name].throttle(started_at)
@@ -372,7 +374,10 @@ class LambdaRuntime:
 
     async def _flush_periodically(self) -> None:
         while True:
-            await sleep_on_grid(self._metrics_interval_s)
+            if self._aggregator.pending or any(self._in_flight.values()):
+                await sleep_on_grid(self._metrics_interval_s)
+            else:  # nothing to hand over until an invocation: sleep with the other idle tasks
+                await self._invoked.sleep_on_grid(IDLE_WAKE_S)
             self.flush_metrics(self._clock())
 
     async def _reap_periodically(self) -> None:

@@ -4,7 +4,9 @@ digests and delivers — one ``tick(now)`` at a time, with time passed in.
 ``heron up`` starts ``run(stop)``, which ticks as soon as a message is published (so critical
 alerts leave at once), again at once while a backlog exceeds one intake batch, at the next
 rate-limit slot or retry when one is due sooner, and otherwise every ``POLL_S`` seconds for what
-time alone makes due (escalations, digests). Tests call ``tick(now)`` with an injected clock.
+time alone makes due (escalations, digests). When nothing is pending that time could make due
+(see ``quiet``) it skips those ticks until a database changes, and then looks only every
+``IDLE_WAKE_S``. Tests call ``tick(now)`` with an injected clock.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from heron.monitor.notify.maintenance import MaintenanceStore, active_window
 from heron.monitor.notify.model import Alert, Kind, Notice, Severity, alert_from_message
 from heron.monitor.notify.outbox import QUEUED, Outbox
 from heron.monitor.notify.pipeline import Context, Enqueue, Route, build_pipeline
+from heron.monitor.notify.quiet import ChangeWatch, nothing_pending
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
 from heron.monitor.notify.routing import escalation_step, level_target, promote_decision, target
 from heron.monitor.notify.secrets import install_log_redaction
@@ -43,7 +46,7 @@ from heron.monitor.notify.silences import Silences
 from heron.monitor.notify.subscriptions import ApiSubscriptions, Subscribers
 from heron.monitor.notify.topics import DELIVERED, TopicStore
 from heron.types import Clock
-from heron.wakeups import delay_on_grid
+from heron.wakeups import IDLE_WAKE_S, Wakeable, delay_on_grid
 
 log = logging.getLogger("heron.notify")
 #: Seconds between ticks of ``run``.
@@ -52,6 +55,10 @@ POLL_S = 1.0
 BATCH = 500
 #: The shortest wait between ticks when a row is due soon (a rate slot, a retry).
 MIN_SLEEP_S = 0.02
+#: While nothing is pending (see ``quiet``), the longest ``run`` goes without a full tick. The
+#: database watch already wakes it for every write; this only bounds the cost of a write the
+#: watch cannot see (a database file replaced under a running ``heron up``).
+RECHECK_S = 60.0
 
 
 def open_context(
@@ -122,6 +129,9 @@ class Notifier:
             resolve=self.subscriptions.resolve,
         )
         self._last_tick: float | None = None
+        self._watch = ChangeWatch((db_path, topics.path))
+        # (database versions, time) of the last tick that left nothing pending, else None.
+        self._quiet: tuple[tuple[int, ...], float] | None = None
         self._data_dir = Path(db_path).parent
         # `heron notify ack|snooze|silence` stamp times with this clock (see clockfile).
         with contextlib.suppress(OSError):
@@ -135,26 +145,31 @@ class Notifier:
         if self._own_client:
             self._client.close()
         self.ctx.db.close()
+        self._watch.close()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick on every publish and every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
         loop = asyncio.get_running_loop()
-        published = asyncio.Event()
+        published = Wakeable()
 
         def wake() -> None:
             # Publishes come from API and scheduler threads; after shutdown the loop is gone.
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(published.set)
+                loop.call_soon_threadsafe(published.wake)
 
         self.topics.on_publish(wake)
         stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: published.wake())
         try:
             while not stop.is_set():
-                published.clear()
+                now = self.clock()
+                if self.skip_if_idle(now):  # a tick would read a dozen tables, find nothing
+                    # Publishes in this process wake it at once; writes from other processes
+                    # (``heron notify subscribe``) are seen at the next idle wake-up.
+                    await published.sleep_on_grid(IDLE_WAKE_S)
+                    continue
                 try:
-                    backlog = await asyncio.to_thread(
-                        self.tick, self.clock(), wait=False, clock=self.clock
-                    )
+                    backlog = await asyncio.to_thread(self.tick, now, wait=False, clock=self.clock)
                 except Exception:  # the next tick retries; rows stay in the outbox
                     log.exception("notifier tick failed")
                     backlog = False
@@ -164,17 +179,27 @@ class Notifier:
                 timeout = self._sleep_s(self.clock())
                 if timeout >= POLL_S:  # a plain poll wakes with the other periodic tasks
                     timeout = delay_on_grid(POLL_S)
-                woken = asyncio.ensure_future(published.wait())
-                await asyncio.wait(
-                    {woken, stopping}, timeout=timeout, return_when="FIRST_COMPLETED"
-                )
-                woken.cancel()
+                await published.sleep(timeout)
         finally:
             stopping.cancel()
+
+    def skip_if_idle(self, now: float) -> bool:
+        """Count ``now`` as ticked, and say so, when a tick would find nothing: the last one
+        left nothing pending that time can make due (see ``quiet``), no database has changed
+        since, and it was less than ``RECHECK_S`` ago."""
+        if self._quiet is None:
+            return False
+        versions, at = self._quiet
+        if now - at >= RECHECK_S or self._watch.versions() != versions:
+            return False
+        self._last_tick = now  # as the skipped tick would have: see unsilence
+        return True
 
     def _sleep_s(self, now: float) -> float:
         # Until the next row can go (a rate-limit slot, a retry), at most POLL_S; escalations
         # and digests are checked every POLL_S anyway.
+        if self._quiet is not None:  # no queued rows, so nothing to wake for sooner
+            return POLL_S
         wake = self.deliverer.next_wake(now)
         return POLL_S if wake is None else min(POLL_S, max(MIN_SLEEP_S, wake - now))
 
@@ -197,7 +222,15 @@ class Notifier:
         self.deliverer.release_digests(sending)
         self.deliverer.deliver_due(sending, wait=wait, clock=clock)
         self._last_tick = now
+        self._note_quiet(now)
         return taken >= BATCH
+
+    def _note_quiet(self, now: float) -> None:
+        # The versions come first: a commit after them, even one the reads below already
+        # see, changes them, and the next poll ticks.
+        versions = self._watch.versions()
+        quiet = nothing_pending(self.ctx.db, self.topics)
+        self._quiet = (versions, now) if quiet else None
 
     # -- intake -----------------------------------------------------------------------------
 

@@ -102,8 +102,9 @@ class TopicStore:
         self.region = region
         self.account_id = account_id
         self._clock = clock
+        self.path = str(path)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -410,6 +411,16 @@ class TopicStore:
                 "SELECT * FROM outbox WHERE status=? ORDER BY id LIMIT ?", (PENDING, limit)
             ).fetchall()
         return [_message(row) for row in rows]
+
+    def has_pending(self) -> bool:
+        """Whether a message waits for delivery or a subscription for its confirmation."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE status=?)"
+                " OR EXISTS (SELECT 1 FROM subscriptions WHERE pending=1)",
+                (PENDING,),
+            ).fetchone()
+        return bool(row[0])
 
     def mark(self, message_id: str, status: str, error: str | None = None) -> None:
         """Record a delivery attempt's outcome (``delivered``, ``failed`` or back to ``pending``)."""
