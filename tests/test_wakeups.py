@@ -87,3 +87,15 @@ def test_a_woken_sleep_leaves_no_timer_behind() -> None:
         assert loop.run_until_complete(scenario()) == 0
     finally:
         loop.close()
+
+
+def test_a_wake_just_after_the_timer_fired_is_kept_for_the_next_sleep() -> None:
+    async def scenario() -> list[bool]:
+        sleeper = Wakeable()
+        loop = asyncio.get_running_loop()
+        first = asyncio.ensure_future(sleeper.sleep(0.05))
+        await asyncio.sleep(0)  # the sleep has begun and set its timer
+        loop.call_later(0.05, sleeper.wake)  # due with that timer, before the sleeper resumes
+        return [await first, await sleeper.sleep(30.0)]
+
+    assert asyncio.run(scenario()) == [False, True]

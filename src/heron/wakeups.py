@@ -57,10 +57,10 @@ class Wakeable:
 
     def wake(self) -> None:
         """End the sleep in progress, or else the next one at once (call on the loop's thread)."""
-        if self._waiter is None:
+        if self._waiter is None or self._waiter.done():  # awake, or its timer has just fired
             self._woken = True
         else:
-            _resolve(self._waiter, True)
+            self._waiter.set_result(True)
 
     async def sleep(self, delay_s: float) -> bool:
         """Sleep ``delay_s`` seconds unless woken first; True when woken."""

@@ -352,6 +352,7 @@ class LambdaRuntime:
             pool.add_idle(env, self._clock())
         self._sink.put_log_events(lines.events)
         platform_metrics.add_table_operations(self._aggregator, init.table_ops, self._clock())
+        self._invoked.wake()  # those metrics are for the flusher, which may be asleep
 
     def _spawn_background(self, coro: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(coro)

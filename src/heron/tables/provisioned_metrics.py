@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from heron.tables.base import TableSchema
 from heron.tables.metrics import NAMESPACE
 from heron.types import Dimensions, MetricDatum, TelemetrySink
-from heron.wakeups import delay_on_grid
 
 log = logging.getLogger(__name__)
 
@@ -80,4 +79,4 @@ async def publish_provisioned_capacity(
         except Exception:  # telemetry must never take the server down; the next minute retries
             log.exception("publishing provisioned capacity failed")
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay_on_grid(interval_s))
+            await asyncio.wait_for(stop.wait(), timeout=interval_s)

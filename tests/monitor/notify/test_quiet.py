@@ -230,6 +230,57 @@ def test_any_write_or_the_recheck_interval_ends_the_skipping(
     assert not harness.notifier.skip_if_idle(now + 5)
 
 
+def test_run_stops_at_once_while_it_sleeps_through_an_idle_spell(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notifier_module, "IDLE_WAKE_S", 3600.0)
+    topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
+    notifier = Notifier(topics, config(POLICY), tmp_path / "notify.db")
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_until_complete, args=(notifier.run(stop),))
+    runner.start()
+    try:
+        time.sleep(1.0)  # the first tick found nothing; now it sleeps for the hour
+        began = time.monotonic()
+        loop.call_soon_threadsafe(stop.set)
+        runner.join(timeout=10)
+        assert not runner.is_alive() and time.monotonic() - began < 2.0
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        runner.join(timeout=10)
+        loop.close()
+        notifier.close()
+        topics.close()
+
+
+def test_a_broken_database_watch_costs_the_skipping_not_the_notifier(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
+    notifier = Notifier(topics, config(POLICY), tmp_path / "notify.db")
+    stop = asyncio.Event()
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_until_complete, args=(notifier.run(stop),))
+    runner.start()
+    try:
+        time.sleep(0.5)
+        notifier._watch.close()  # every look at the databases now raises
+        topics.publish(topics.topic_arn("alerts"), alarm_body("A", "ALARM", "OK", time.time()))
+        deadline = time.monotonic() + 5
+        while not notifier.ctx.db.all("SELECT 1 FROM nt_inbox") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert notifier.ctx.db.all("SELECT title FROM nt_inbox") != []
+        assert runner.is_alive()
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        runner.join(timeout=10)
+        loop.close()
+        notifier.close()
+        topics.close()
+    assert "notifier" in caplog.text
+
+
 class CountingNotifier(Notifier):
     """A Notifier that counts its full ticks."""
 

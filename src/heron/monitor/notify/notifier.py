@@ -56,8 +56,8 @@ BATCH = 500
 #: The shortest wait between ticks when a row is due soon (a rate slot, a retry).
 MIN_SLEEP_S = 0.02
 #: While nothing is pending (see ``quiet``), the longest ``run`` goes without a full tick. The
-#: database watch already wakes it for every write; this only bounds the cost of a write the
-#: watch cannot see (a database file replaced under a running ``heron up``).
+#: database watch already sees every write (at the next look, every ``IDLE_WAKE_S``); this only
+#: bounds the cost of a write it cannot see (a database file replaced under a running ``heron up``).
 RECHECK_S = 60.0
 
 
@@ -163,9 +163,9 @@ class Notifier:
         try:
             while not stop.is_set():
                 now = self.clock()
-                if self.skip_if_idle(now):  # a tick would read a dozen tables, find nothing
+                if self._skips(now):  # a tick would read a dozen tables, find nothing
                     # Publishes in this process wake it at once; writes from other processes
-                    # (``heron notify subscribe``) are seen at the next idle wake-up.
+                    # (``heron notify subscribe``, ``dlq replay``) are seen at the next look.
                     await published.sleep_on_grid(IDLE_WAKE_S)
                     continue
                 try:
@@ -182,6 +182,14 @@ class Notifier:
                 await published.sleep(timeout)
         finally:
             stopping.cancel()
+
+    def _skips(self, now: float) -> bool:
+        try:
+            return self.skip_if_idle(now)
+        except Exception:  # e.g. an I/O error reading the watch: tick, which logs and retries
+            log.exception("notifier idle check failed")
+            self._quiet = None
+            return False
 
     def skip_if_idle(self, now: float) -> bool:
         """Count ``now`` as ticked, and say so, when a tick would find nothing: the last one
@@ -210,6 +218,7 @@ class Notifier:
         With ``clock`` (the live loop) delivery reads the time again: intake of a large batch
         can take most of a second, and a rate limit's next slot must count from the real send.
         """
+        self._quiet = None  # until this tick has finished (one that raises leaves it so)
         if self.ctx.subscribers is not None:
             self.ctx.subscribers.refresh()  # before any transaction: see Subscribers
         taken = self.accept(now)
