@@ -125,8 +125,8 @@ def test_high_resolution_alarms_run_every_ten_seconds(world: World) -> None:
 def test_standard_alarms_alone_wake_the_loop_at_the_minute(world: World) -> None:
     _put(world, metric_alarm("Errors"))
     world.scheduler.tick(T0 + 1)
-    # The loop also wakes every 10 s so that alarms created meanwhile meet their first boundary.
-    assert world.scheduler.next_due(T0 + 2) == T0 + 10 + world.scheduler.settle_s
+    # No wake-up every 10 s: an alarm created meanwhile wakes ``run`` itself (tested below).
+    assert world.scheduler.next_due(T0 + 2) == T0 + 60 + world.scheduler.settle_s
     assert world.scheduler.next_due(T0 + 55.5) == T0 + 60 + world.scheduler.settle_s
 
 
@@ -256,6 +256,30 @@ async def test_the_run_loop_evaluates_just_after_the_boundary(tmp_path: Path) ->
     assert alarm is not None and alarm["StateValue"] == "ALARM"
     assert boundary <= alarm["StateUpdatedTimestamp"] <= boundary + 2
     w.close()
+
+
+async def test_an_alarm_put_while_the_loop_sleeps_is_scheduled_at_once(tmp_path: Path) -> None:
+    real = time.time()
+    minute = (real // 60 + 1) * 60 + 600
+    clock = OffsetClock(minute - 40 - real)  # 40 s before a minute boundary
+    w = open_world(tmp_path, clock=clock, settle_s=0.05)  # type: ignore[arg-type]
+    w.alarms.put_alarm(metric_alarm("Errors"))  # evaluated each minute: the loop sleeps ~40 s
+    stop = asyncio.Event()
+    task = asyncio.create_task(w.scheduler.run(stop))
+    await asyncio.sleep(0.3)
+    before = w.scheduler.evaluations
+    # Put without evaluate_now (which the API calls): only the loop can evaluate it.
+    w.alarms.put_alarm(metric_alarm("Fast", Period=10, EvaluationPeriods=1))
+    deadline = time.monotonic() + 5
+    while w.scheduler.evaluations == before and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+    evaluated_at = clock()
+    stop.set()
+    await asyncio.wait_for(task, 2)
+    w.close()
+    # The new alarm alone, for the 10 s boundary just passed, long before the minute.
+    assert w.scheduler.evaluations == before + 1
+    assert evaluated_at < minute - 30
 
 
 def test_unused_clock_is_not_read_by_tick(tmp_path: Path) -> None:

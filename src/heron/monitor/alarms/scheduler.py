@@ -11,7 +11,8 @@ changes state.
 ``tick(now)`` does one round and never reads the clock itself: everything below it gets ``now``
 passed in. Alarms watching the same metric, period, statistic and unit share one read per tick,
 and a store with ``series_many`` answers all of a round's reads in one call (``metric_reads``),
-so nothing here costs the ingest path anything per alarm.
+so nothing here costs the ingest path anything per alarm. Between rounds ``run`` sleeps until
+the next one is due; a configuration change (an alarm put or deleted) wakes it to reschedule.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from heron.monitor.alarms.metric_reads import MetricReads
 from heron.monitor.alarms.store import AlarmStore, Transition
 from heron.monitor.contracts import MetricQueries
 from heron.types import Clock
+from heron.wakeups import Wakeable
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +94,8 @@ class AlarmScheduler:
     def next_due(self, now: float) -> float:
         """The instant the next evaluation round is due (``now`` when one is overdue)."""
         self._regroup()
-        # Wake at least every 10 s so an alarm created meanwhile meets its first boundary.
-        due = (int(now // HIGH_RES) + 1) * HIGH_RES + self.settle_s
+        # With no alarm, only the hourly history expiry; ``run`` is woken by a new alarm.
+        due = self._last_expiry + _HISTORY_EXPIRY_S
         for step in self._by_cadence:
             boundary = int(now // step) * step
             if self._last.get(step, -1) < boundary * 1000:
@@ -105,14 +107,32 @@ class AlarmScheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Evaluate on schedule until ``stop`` is set (the tick runs in a worker thread)."""
+        loop = asyncio.get_running_loop()
+        changed = Wakeable()
+
+        def wake() -> None:
+            # Alarms are put from API threads; after shutdown the loop is gone.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(changed.wake)
+
+        self.store.on_change(wake)
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: changed.wake())
+        try:
+            await self._run(stop, changed)
+        finally:
+            stopping.cancel()
+
+    async def _run(self, stop: asyncio.Event, changed: Wakeable) -> None:
         while not stop.is_set():
             now = self.clock()
             delay = (self.next_due(now) - now) / self.time_scale
             if delay > 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=delay)
+                woken = await changed.sleep(delay)
                 if stop.is_set():
                     return
+                if woken:  # a new alarm may be due sooner: reschedule
+                    continue
             try:
                 await asyncio.to_thread(self.tick, self.clock())
             except Exception:  # the next round retries; alarms must keep being evaluated

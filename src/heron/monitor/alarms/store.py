@@ -17,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,6 +124,16 @@ class AlarmStore:
         #: Bumped on every configuration change (not on state changes): the scheduler's cue to
         #: regroup alarms by metric.
         self.version = 0
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` (from the changing thread) after each configuration change."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        self.version += 1
+        for listener in self._listeners:
+            listener()
 
     def close(self) -> None:
         """Close the database."""
@@ -202,7 +212,7 @@ class AlarmStore:
                 self._db.execute("ROLLBACK")
                 raise
             self._alarms[name] = alarm
-            self.version += 1
+            self._changed()
             return copy.deepcopy(alarm), before is None
 
     def delete(self, names: Sequence[str]) -> list[dict[str, Any]]:
@@ -225,7 +235,7 @@ class AlarmStore:
                 raise
             for alarm in gone:
                 del self._alarms[alarm["AlarmName"]]
-            self.version += 1
+            self._changed()
             return gone
 
     def set_actions_enabled(self, names: Sequence[str], enabled: bool) -> None:
