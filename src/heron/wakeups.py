@@ -16,6 +16,8 @@ gives them work (a connection, a request, an invocation, a publish) wakes them e
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import Callable, Iterator
 
 #: How long the event loop's periodic tasks sleep while they have nothing to do.
 IDLE_WAKE_S = 10.0
@@ -76,6 +78,26 @@ class Wakeable:
         finally:
             timer.cancel()
             self._waiter = None
+
+    def threadsafe_wake(self) -> Callable[[], None]:
+        """``wake`` for other threads, bound to the running loop (a no-op once it is closed)."""
+        loop = asyncio.get_running_loop()
+
+        def wake() -> None:
+            with contextlib.suppress(RuntimeError):  # after shutdown the loop is gone
+                loop.call_soon_threadsafe(self.wake)
+
+        return wake
+
+    @contextlib.contextmanager
+    def woken_by(self, stop: asyncio.Event) -> Iterator[None]:
+        """Within the block, ``stop`` being set wakes the sleeper (use inside a coroutine)."""
+        stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: self.wake())
+        try:
+            yield
+        finally:
+            stopping.cancel()
 
     async def sleep_on_grid(self, interval_s: float) -> bool:
         """Sleep to the next whole multiple of ``interval_s`` unless woken first; True when woken."""

@@ -5,6 +5,7 @@ write from a connection it was never told about ends the skipping."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -230,54 +231,69 @@ def test_any_write_or_the_recheck_interval_ends_the_skipping(
     assert not harness.notifier.skip_if_idle(now + 5)
 
 
+class Running:
+    """``Notifier.run`` on a thread and an event loop of its own, over a fresh ``notify.db``."""
+
+    def __init__(self, tmp_path: Path, kind: type[Notifier] = Notifier) -> None:
+        self.topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
+        self.notifier = kind(self.topics, config(POLICY), tmp_path / "notify.db")
+        self._stop = asyncio.Event()
+        self._loop = asyncio.new_event_loop()
+        run = self.notifier.run(self._stop)
+        self.thread = threading.Thread(target=self._loop.run_until_complete, args=(run,))
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Set ``stop`` and wait for ``run`` to return."""
+        self._loop.call_soon_threadsafe(self._stop.set)
+        self.thread.join(timeout=10)
+
+    def inbox_filled(self, timeout_s: float = 5.0) -> bool:
+        """Whether a notice reaches the inbox within ``timeout_s``."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.notifier.ctx.db.all("SELECT 1 FROM nt_inbox"):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def close(self) -> None:
+        self.stop()
+        self._loop.close()
+        self.notifier.close()
+        self.topics.close()
+
+
+@contextlib.contextmanager
+def running(tmp_path: Path, kind: type[Notifier] = Notifier) -> Iterator[Running]:
+    live = Running(tmp_path, kind)
+    try:
+        yield live
+    finally:
+        live.close()
+
+
 def test_run_stops_at_once_while_it_sleeps_through_an_idle_spell(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notifier_module, "IDLE_WAKE_S", 3600.0)
-    topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
-    notifier = Notifier(topics, config(POLICY), tmp_path / "notify.db")
-    stop = asyncio.Event()
-    loop = asyncio.new_event_loop()
-    runner = threading.Thread(target=loop.run_until_complete, args=(notifier.run(stop),))
-    runner.start()
-    try:
+    with running(tmp_path) as live:
         time.sleep(1.0)  # the first tick found nothing; now it sleeps for the hour
         began = time.monotonic()
-        loop.call_soon_threadsafe(stop.set)
-        runner.join(timeout=10)
-        assert not runner.is_alive() and time.monotonic() - began < 2.0
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        runner.join(timeout=10)
-        loop.close()
-        notifier.close()
-        topics.close()
+        live.stop()
+        assert not live.thread.is_alive() and time.monotonic() - began < 2.0
 
 
 def test_a_broken_database_watch_costs_the_skipping_not_the_notifier(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
-    notifier = Notifier(topics, config(POLICY), tmp_path / "notify.db")
-    stop = asyncio.Event()
-    loop = asyncio.new_event_loop()
-    runner = threading.Thread(target=loop.run_until_complete, args=(notifier.run(stop),))
-    runner.start()
-    try:
+    with running(tmp_path) as live:
         time.sleep(0.5)
-        notifier._watch.close()  # every look at the databases now raises
-        topics.publish(topics.topic_arn("alerts"), alarm_body("A", "ALARM", "OK", time.time()))
-        deadline = time.monotonic() + 5
-        while not notifier.ctx.db.all("SELECT 1 FROM nt_inbox") and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert notifier.ctx.db.all("SELECT title FROM nt_inbox") != []
-        assert runner.is_alive()
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        runner.join(timeout=10)
-        loop.close()
-        notifier.close()
-        topics.close()
+        live.notifier._watch.close()  # every look at the databases now raises
+        arn = live.topics.topic_arn("alerts")
+        live.topics.publish(arn, alarm_body("A", "ALARM", "OK", time.time()))
+        assert live.inbox_filled()
+        assert live.thread.is_alive()
     assert "notifier" in caplog.text
 
 
@@ -295,26 +311,13 @@ def test_run_sleeps_through_idle_seconds_and_wakes_for_a_write_from_elsewhere(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(notifier_module, "IDLE_WAKE_S", 0.5)  # looks for writes twice a second
-    topics = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)
-    notifier = CountingNotifier(topics, config(POLICY), tmp_path / "notify.db")
-    stop = asyncio.Event()
-    loop = asyncio.new_event_loop()
-    runner = threading.Thread(target=loop.run_until_complete, args=(notifier.run(stop),))
-    runner.start()
-    try:
+    with running(tmp_path, CountingNotifier) as live:
+        notifier = live.notifier
+        assert isinstance(notifier, CountingNotifier)
         time.sleep(2.5)  # several looks at the databases
         assert notifier.ticks == 1
         other = TopicStore(tmp_path / "notify.db", account_id=ACCOUNT)  # no publish hook
         other.publish(other.topic_arn("alerts"), alarm_body("A", "ALARM", "OK", time.time()))
         other.close()
-        deadline = time.monotonic() + 5
-        while not notifier.ctx.db.all("SELECT 1 FROM nt_inbox") and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert notifier.ctx.db.all("SELECT title FROM nt_inbox") != []
+        assert live.inbox_filled()
         assert notifier.ticks >= 2
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        runner.join(timeout=10)
-        loop.close()
-        notifier.close()
-        topics.close()

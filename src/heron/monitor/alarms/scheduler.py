@@ -18,7 +18,6 @@ the next one is due; a configuration change (an alarm put or deleted) wakes it t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import threading
@@ -107,21 +106,10 @@ class AlarmScheduler:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Evaluate on schedule until ``stop`` is set (the tick runs in a worker thread)."""
-        loop = asyncio.get_running_loop()
         changed = Wakeable()
-
-        def wake() -> None:
-            # Alarms are put from API threads; after shutdown the loop is gone.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(changed.wake)
-
-        self.store.on_change(wake)
-        stopping = asyncio.ensure_future(stop.wait())
-        stopping.add_done_callback(lambda _: changed.wake())
-        try:
+        self.store.on_change(changed.threadsafe_wake())  # alarms are put from API threads
+        with changed.woken_by(stop):
             await self._run(stop, changed)
-        finally:
-            stopping.cancel()
 
     async def _run(self, stop: asyncio.Event, changed: Wakeable) -> None:
         while not stop.is_set():

@@ -149,18 +149,9 @@ class Notifier:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick on every publish and every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
-        loop = asyncio.get_running_loop()
         published = Wakeable()
-
-        def wake() -> None:
-            # Publishes come from API and scheduler threads; after shutdown the loop is gone.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(published.wake)
-
-        self.topics.on_publish(wake)
-        stopping = asyncio.ensure_future(stop.wait())
-        stopping.add_done_callback(lambda _: published.wake())
-        try:
+        self.topics.on_publish(published.threadsafe_wake())  # from API and scheduler threads
+        with published.woken_by(stop):
             while not stop.is_set():
                 now = self.clock()
                 if self._skips(now):  # a tick would read a dozen tables, find nothing
@@ -180,8 +171,6 @@ class Notifier:
                 if timeout >= POLL_S:  # a plain poll wakes with the other periodic tasks
                     timeout = delay_on_grid(POLL_S)
                 await published.sleep(timeout)
-        finally:
-            stopping.cancel()
 
     def _skips(self, now: float) -> bool:
         try:
