@@ -148,7 +148,8 @@ class Notifier:
         self._watch.close()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Tick on every publish and every ``POLL_S`` until ``stop`` is set (work runs in a thread)."""
+        """Tick on every publish and every ``POLL_S``, skipping ticks that would find nothing,
+        until ``stop`` is set (work runs in a thread)."""
         published = Wakeable()
         self.topics.on_publish(published.threadsafe_wake())  # from API and scheduler threads
         with published.woken_by(stop):
