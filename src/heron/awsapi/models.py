@@ -1,17 +1,17 @@
 """The services the monitor API speaks, described by botocore's own service models.
 
 botocore ships the exact shapes boto3 serializes, so the protocol layer decodes requests and
-encodes responses against them instead of a hand-kept copy that could drift.
+encodes responses against them instead of a hand-kept copy that could drift. Only the few
+metadata fields that route a request are kept here (a test holds them equal to botocore's), so
+that ``heron up`` imports botocore and parses a model when the first request for that service
+arrives: the import and the three models cost an idle instance about 18 MiB.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
-
-from botocore.loaders import create_loader  # type: ignore[import-untyped]
-from botocore.model import OperationNotFoundError, ServiceModel  # type: ignore[import-untyped]
 
 #: The botocore service names this layer knows how to serve.
 SUPPORTED_SERVICES = ("cloudwatch", "logs", "sns")
@@ -19,7 +19,7 @@ SUPPORTED_SERVICES = ("cloudwatch", "logs", "sns")
 
 @dataclass(frozen=True)
 class ServiceSpec:
-    """One AWS service as the wire layer needs it (names, prefixes, protocols, model)."""
+    """One AWS service as the wire layer needs it (names, prefixes, protocols; model on demand)."""
 
     name: str
     signing_name: str
@@ -29,10 +29,16 @@ class ServiceSpec:
     protocols: tuple[str, ...]
     query_compatible: bool
     xml_namespace: str
-    model: Any = field(repr=False, compare=False)
+
+    @property
+    def model(self) -> Any:
+        """botocore's ServiceModel (imported and loaded on first use, then kept)."""
+        return _service_model(self.name)
 
     def operation(self, name: str) -> Any | None:
         """botocore's OperationModel for ``name``, or None if the service has no such operation."""
+        from botocore.model import OperationNotFoundError  # type: ignore[import-untyped]
+
         if name not in self.model.operation_names:
             return None
         try:
@@ -45,30 +51,69 @@ class ServiceSpec:
         return _query_codes(self.name).get(code, code)
 
 
-@cache
+#: Each service's routing metadata as its botocore model states it (see ``model_metadata``).
+_SPECS = {
+    "cloudwatch": ServiceSpec(
+        name="cloudwatch",
+        signing_name="monitoring",
+        target_prefix="GraniteServiceVersion20100801",
+        json_version="1.0",
+        api_version="2010-08-01",
+        protocols=("smithy-rpc-v2-cbor", "json", "query"),
+        query_compatible=True,
+        xml_namespace="http://monitoring.amazonaws.com/doc/2010-08-01/",
+    ),
+    "logs": ServiceSpec(
+        name="logs",
+        signing_name="logs",
+        target_prefix="Logs_20140328",
+        json_version="1.1",
+        api_version="2014-03-28",
+        protocols=("json",),
+        query_compatible=False,
+        xml_namespace="",
+    ),
+    "sns": ServiceSpec(
+        name="sns",
+        signing_name="sns",
+        target_prefix="",  # Query-only services (SNS) have none
+        json_version="1.0",
+        api_version="2010-03-31",
+        protocols=("query",),
+        query_compatible=False,
+        xml_namespace="http://sns.amazonaws.com/doc/2010-03-31/",
+    ),
+}
+
+
 def service_spec(name: str) -> ServiceSpec:
-    """The spec for botocore service ``name`` (loaded once; models are large)."""
+    """The spec for botocore service ``name`` (its model loads on first use; models are large)."""
     if name not in SUPPORTED_SERVICES:
         raise ValueError(f"unsupported AWS service {name!r}; expected one of {SUPPORTED_SERVICES}")
-    model = _service_model(name)
-    meta = model.metadata
-    protocols = tuple(meta.get("protocols") or [meta["protocol"]])
+    return _SPECS[name]
+
+
+def model_metadata(name: str) -> ServiceSpec:
+    """The spec as botocore's model for ``name`` states it: ``service_spec`` must equal this."""
+    meta = _service_model(name).metadata
     return ServiceSpec(
         name=name,
         signing_name=meta.get("signingName", meta["endpointPrefix"]),
-        target_prefix=meta.get("targetPrefix", ""),  # Query-only services (SNS) have none
+        target_prefix=meta.get("targetPrefix", ""),
         json_version=meta.get("jsonVersion", "1.0"),
         api_version=meta["apiVersion"],
-        protocols=protocols,
+        protocols=tuple(meta.get("protocols") or [meta["protocol"]]),
         query_compatible="awsQueryCompatible" in meta,
         xml_namespace=meta.get("xmlNamespace", ""),
-        model=model,
     )
 
 
 @cache
 def _service_model(name: str) -> Any:
     """botocore's ServiceModel for ``name``."""
+    from botocore.loaders import create_loader  # type: ignore[import-untyped]
+    from botocore.model import ServiceModel
+
     loader = create_loader()
     return ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
 

@@ -11,10 +11,6 @@ from typing import TextIO
 
 import orjson
 
-from heron.load.generator import LoadError, is_loopback_url, run_load
-from heron.load.progress import ProgressPrinter
-from heron.load.summary import format_summary
-
 
 def _number(kind: str, ok: Callable[[float], bool]) -> Callable[[str], float]:
     def parse(text: str) -> float:
@@ -137,6 +133,12 @@ async def main_load(
     args: argparse.Namespace, *, stdout: TextIO | None = None, stderr: TextIO | None = None
 ) -> int:
     """Run ``heron load`` with parsed ``args``; returns the exit code (0 ran, 1 could not run)."""
+    # Here, not at the top: building the CLI's parser imports this module, and ``heron up``
+    # should not load the generator's HTTP and WebSocket clients just to parse its arguments.
+    from heron.load.generator import LoadError, is_loopback_url, run_load
+    from heron.load.progress import ProgressPrinter
+    from heron.load.summary import format_summary
+
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     if not args.allow_remote and not is_loopback_url(args.url):

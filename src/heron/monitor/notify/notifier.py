@@ -16,13 +16,13 @@ import contextlib
 import logging
 import time
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from heron.monitor.notify.channels import Sender
 from heron.monitor.notify.channels.email import EmailSender
 from heron.monitor.notify.channels.inbox import Inbox
 from heron.monitor.notify.channels.keepalive import Endpoints
+from heron.monitor.notify.channels.outbound import OutboundHttp
 from heron.monitor.notify.channels.slack import SlackSender
 from heron.monitor.notify.channels.slack_api import SlackApiSender
 from heron.monitor.notify.channels.webhook import WebhookSender
@@ -47,6 +47,9 @@ from heron.monitor.notify.subscriptions import ApiSubscriptions, Subscribers
 from heron.monitor.notify.topics import DELIVERED, TopicStore
 from heron.types import Clock
 from heron.wakeups import IDLE_WAKE_S, Wakeable, delay_on_grid
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("heron.notify")
 #: Seconds between ticks of ``run``.
@@ -78,7 +81,7 @@ def open_context(
 
 
 def build_senders(
-    ctx: Context, client: httpx.Client, endpoints: Endpoints | None = None
+    ctx: Context, client: OutboundHttp, endpoints: Endpoints | None = None
 ) -> dict[str, Sender]:
     """One sender per configured channel (``endpoints``: keep-alive pools for http:// hooks)."""
     senders: dict[str, Sender] = {}
@@ -117,8 +120,7 @@ class Notifier:
         linker = Linker(key, config.public_url, config.link_expiry_s, config.snooze_min)
         self.ctx = open_context(config, db_path, links=linker, topics=topics)
         self.pipeline = build_pipeline(self.ctx)
-        self._own_client = client is None
-        self._client = client or httpx.Client()
+        self._client = OutboundHttp(client)
         self._endpoints = Endpoints()
         self.subscriptions = ApiSubscriptions(
             topics, config, self._client, self.ctx.db, linker, endpoints=self._endpoints
@@ -142,8 +144,7 @@ class Notifier:
         forget_clock(self._data_dir)
         self.deliverer.close()
         self._endpoints.close()
-        if self._own_client:
-            self._client.close()
+        self._client.close()
         self.ctx.db.close()
         self._watch.close()
 

@@ -16,8 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from heron.monitor.notify.channels import Outcome, Sender
 from heron.monitor.notify.channels.email import EmailSender
@@ -33,6 +32,9 @@ from heron.monitor.notify.model import Notice
 from heron.monitor.notify.reasons import Decision, Reason, Verdict
 from heron.monitor.notify.secrets import Secret
 from heron.monitor.notify.topics import Subscription, TopicStore
+
+if TYPE_CHECKING:
+    from heron.monitor.notify.channels.outbound import OutboundHttp
 
 #: Destination names of API subscriptions start with this.
 SUB_PREFIX = "sub:"
@@ -90,7 +92,7 @@ class ApiSubscriptions:
         self,
         topics: TopicStore,
         config: NotifyConfig,
-        client: httpx.Client,
+        client: OutboundHttp,
         db: NotifyDB,
         links: Linker | None = None,
         *,

@@ -7,9 +7,7 @@ retrying; ``invalid_payload``, ``no_text`` and the like need a fixed payload, an
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.config import Channel
@@ -17,6 +15,9 @@ from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
 from heron.monitor.notify.render import Links, facts, priority_label, subject, when
 from heron.monitor.notify.secrets import redact
+
+if TYPE_CHECKING:
+    from heron.monitor.notify.channels.outbound import OutboundHttp
 
 COLOURS = {"critical": "#D00000", "warning": "#F2A900", "info": "#439FE0"}
 RESOLVED_COLOUR = "#2EB67D"
@@ -110,18 +111,20 @@ def classify(status: int, body: str, retry_after: str | None) -> Outcome:
 class SlackSender:
     """Posts notices to one incoming webhook (see ``slack_api.SlackApiSender`` for bot tokens)."""
 
-    def __init__(self, channel: Channel, client: httpx.Client, links: Linker | None = None) -> None:
+    def __init__(self, channel: Channel, client: OutboundHttp, links: Linker | None = None) -> None:
         assert channel.url is not None
         self._channel = channel
-        self._client = client
+        self._http = client
         self._links = links
 
     def send(self, notice: Notice, key: str, now: float) -> Outcome:
         """POST the card; transport errors are retryable Outcomes (never raised)."""
         assert self._channel.url is not None
         body = payload(notice, message_links(self._links, notice, self._channel.name, now))
+        import httpx  # already loaded by OutboundHttp.client; bound here for the except
+
         try:
-            response = self._client.post(
+            response = self._http.client.post(
                 self._channel.url.reveal(),
                 json=body,
                 headers={"x-heron-idempotency-key": key},

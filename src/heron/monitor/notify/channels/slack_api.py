@@ -9,9 +9,7 @@ failures; ``ratelimited`` comes as HTTP 429 with ``Retry-After``.
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.channels.slack import payload
@@ -20,6 +18,9 @@ from heron.monitor.notify.db import NotifyDB
 from heron.monitor.notify.links import Linker, message_links
 from heron.monitor.notify.model import Kind, Notice
 from heron.monitor.notify.secrets import redact
+
+if TYPE_CHECKING:
+    from heron.monitor.notify.channels.outbound import OutboundHttp
 
 #: Slack ``error`` codes worth retrying; every other code needs a person to fix something.
 RETRYABLE = frozenset(
@@ -49,11 +50,11 @@ class SlackApiSender:
     """Posts notices with ``chat.postMessage`` and threads an incident's follow-ups."""
 
     def __init__(
-        self, channel: Channel, client: httpx.Client, db: NotifyDB, links: Linker | None = None
+        self, channel: Channel, client: OutboundHttp, db: NotifyDB, links: Linker | None = None
     ) -> None:
         assert channel.token is not None
         self._channel = channel
-        self._client = client
+        self._http = client
         self._db = db
         self._links = links
 
@@ -78,8 +79,10 @@ class SlackApiSender:
             body["thread_ts"] = parent
             if notice.kind is Kind.RESOLUTION:
                 body["reply_broadcast"] = True  # the channel sees the all-clear too
+        import httpx  # already loaded by OutboundHttp.client; bound here for the except
+
         try:
-            response = self._client.post(
+            response = self._http.client.post(
                 f"{c.api_url}/chat.postMessage",
                 json=body,
                 headers={

@@ -11,10 +11,8 @@ from __future__ import annotations
 import http.client
 import json
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
-
-import httpx
 
 from heron.monitor.notify.channels import Outcome
 from heron.monitor.notify.channels.keepalive import Endpoints
@@ -22,6 +20,9 @@ from heron.monitor.notify.config import Channel
 from heron.monitor.notify.model import Kind, Notice
 from heron.monitor.notify.render import priority, subject, text, when
 from heron.monitor.notify.secrets import redact
+
+if TYPE_CHECKING:
+    from heron.monitor.notify.channels.outbound import OutboundHttp
 
 _AGENT = "Amazon Simple Notification Service Agent"
 
@@ -136,7 +137,7 @@ class WebhookSender:
     def __init__(
         self,
         channel: Channel,
-        client: httpx.Client,
+        client: OutboundHttp,
         public_url: str,
         *,
         sub_arn: str = "",
@@ -147,7 +148,7 @@ class WebhookSender:
         ``endpoints`` serves plain ``http://`` URLs with lean keep-alive connections."""
         assert channel.url is not None
         self._channel = channel
-        self._client = client
+        self._http = client
         self._public_url = public_url
         self._sub_arn = sub_arn
         self._raw = raw
@@ -163,8 +164,10 @@ class WebhookSender:
                 return Outcome(False, redact(f"{type(exc).__name__}: {exc}"))
             status, text, retry_after = reply.status, reply.text, reply.headers.get("retry-after")
         else:
+            import httpx  # already loaded by OutboundHttp.client; bound here for the except
+
             try:
-                response = self._client.post(
+                response = self._http.client.post(
                     self._channel.url.reveal(),
                     content=body.encode(),
                     headers=headers,
