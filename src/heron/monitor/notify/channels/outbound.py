@@ -38,11 +38,6 @@ class OutboundHttp:
                 self._client = httpx.Client()
             return self._client
 
-    @property
-    def started(self) -> bool:
-        """True once a client exists (given, or created by a request)."""
-        return self._client is not None
-
     def close(self) -> None:
         """Close the client if this object created it; later requests raise RuntimeError."""
         with self._creating:
