@@ -143,6 +143,10 @@ class AwsApp:
             raise wire.unknown_operation(route.protocol, route.operation, spec)
         raw = await _read_body(receive, headers, self.max_body.get(spec.name, 1024 * 1024))
         self._verify(scope, headers, raw, route, spec)
+        if not spec.model_loaded:
+            # The service's first request imports botocore and parses its model (70 ms or so):
+            # in a worker thread, so the event loop goes on serving the gateway meanwhile.
+            await anyio.to_thread.run_sync(lambda: spec.model)
         raw_handler = self.raw_handlers.get((spec.name, route.operation or ""))
         if raw_handler is not None and route.protocol == "json" and route.operation:
             encodings = _encodings(headers)

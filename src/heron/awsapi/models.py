@@ -9,6 +9,7 @@ arrives: the import and the three models cost an idle instance about 18 MiB.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -34,6 +35,11 @@ class ServiceSpec:
     def model(self) -> Any:
         """botocore's ServiceModel (imported and loaded on first use, then kept)."""
         return _service_model(self.name)
+
+    @property
+    def model_loaded(self) -> bool:
+        """True once the model is in memory (reading ``model`` will not import or parse)."""
+        return self.name in _models
 
     def operation(self, name: str) -> Any | None:
         """botocore's OperationModel for ``name``, or None if the service has no such operation."""
@@ -108,14 +114,26 @@ def model_metadata(name: str) -> ServiceSpec:
     )
 
 
-@cache
+#: Loaded models by service name; the lock makes concurrent first requests parse a model once.
+_models: dict[str, Any] = {}
+_loading = threading.Lock()
+
+
 def _service_model(name: str) -> Any:
     """botocore's ServiceModel for ``name``."""
-    from botocore.loaders import create_loader  # type: ignore[import-untyped]
-    from botocore.model import ServiceModel
+    model = _models.get(name)
+    if model is not None:
+        return model
+    with _loading:
+        if name not in _models:
+            from botocore.loaders import create_loader  # type: ignore[import-untyped]
+            from botocore.model import ServiceModel
 
-    loader = create_loader()
-    return ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
+            loader = create_loader()
+            _models[name] = ServiceModel(
+                loader.load_service_model(name, "service-2"), service_name=name
+            )
+        return _models[name]
 
 
 @cache
