@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import _resident
 import httpx
 import psutil
 
@@ -95,9 +96,13 @@ class Heron:
                 total += proc.memory_info().rss
         return total
 
+    def total_resident(self) -> int | None:
+        """Bytes the processes hold resident, each physical page once (None unless root)."""
+        return _resident.resident_bytes(proc.pid for proc in self.processes())
+
     def total_pss(self) -> int:
-        """Proportional set size summed over the processes, in bytes: shared pages (the Python
-        runtime, libraries) counted once across processes instead of once per process."""
+        """Proportional set size summed over the processes, in bytes: each shared page divided
+        among all the processes on the machine that map it."""
         total = 0
         for proc in self.processes():
             with contextlib.suppress(psutil.Error):
