@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import subprocess
 import sys
-from pathlib import Path
 
 import orjson
 import pytest
 
-from heron.awsapi.models import SUPPORTED_SERVICES, model_metadata, service_spec
+from heron.awsapi.models import SUPPORTED_SERVICES, service_spec, spec_from_model
+
+from .conftest import LiveAws
 
 
 @pytest.mark.parametrize("name", SUPPORTED_SERVICES)
 def test_kept_metadata_equals_botocores_model(name: str) -> None:
-    assert service_spec(name) == model_metadata(name)
+    assert service_spec(name) == spec_from_model(name)
 
 
 def test_unsupported_service_is_refused_by_name() -> None:
@@ -26,31 +28,6 @@ def test_operations_come_from_the_model() -> None:
     spec = service_spec("logs")
     assert spec.operation("PutLogEvents").input_shape.name == "PutLogEventsRequest"
     assert spec.operation("NoSuchOperation") is None
-
-
-_BUILD_MONITOR = """
-import sys
-from pathlib import Path
-from heron.monitor.service import Monitor
-
-monitor = Monitor(Path(sys.argv[1]), decode_workers=0)
-print(" ".join(sorted(name for name in ("botocore", "httpx", "trio") if name in sys.modules)))
-monitor.aws.specs["cloudwatch"].operation("PutMetricData")
-print("botocore" in sys.modules)
-monitor.close()
-"""
-
-
-def test_a_monitor_loads_botocore_and_httpx_only_when_first_needed(tmp_path: Path) -> None:
-    # Each costs an idle `heron up` several MiB; a fresh interpreter shows what construction loads.
-    done = subprocess.run(
-        [sys.executable, "-c", _BUILD_MONITOR, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    assert done.stdout.splitlines() == ["", "True"]
 
 
 _FIRST_REQUEST = """
@@ -133,3 +110,46 @@ def test_a_services_first_request_loads_its_model_off_the_event_loop() -> None:
         check=True,
     )
     assert done.stdout.splitlines() == ["False", "200 [False] True"], done.stderr
+
+
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_refusals_before_a_model_loads_neither_load_it_nor_change_their_codes(
+    aws: LiveAws, monkeypatch: pytest.MonkeyPatch, method: str
+) -> None:
+    # A GET (405) or an unsigned POST (403) is refused before the model is needed; answering it
+    # must not import botocore on the event loop for an unauthenticated caller.
+    import httpx
+
+    from heron.awsapi import models
+
+    def refusal() -> tuple[int, str, str]:
+        target = {"X-Amz-Target": "GraniteServiceVersion20100801.PutMetricData"}
+        response = httpx.request(method, aws.url + "/", headers=target, content=b"{}")
+        return (
+            response.status_code,
+            response.headers["x-amzn-query-error"],
+            response.json()["__type"],
+        )
+
+    service_spec("cloudwatch").model  # noqa: B018 - loaded: the answer to compare with
+    loaded = refusal()
+    monkeypatch.setattr(models, "_models", {})
+    models._query_codes.cache_clear()  # built from the model, so a kept copy would hide a load
+    assert refusal() == loaded
+    assert models._models == {}
+    assert loaded[0] == (405 if method == "GET" else 403)
+
+
+def test_a_model_that_moved_the_routing_metadata_is_reported(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from dataclasses import replace
+
+    from heron.awsapi import models
+
+    monkeypatch.setattr(models, "_models", {})
+    monkeypatch.setitem(models._SPECS, "logs", replace(service_spec("logs"), json_version="1.0"))
+    with caplog.at_level(logging.WARNING, logger="heron.awsapi.models"):
+        assert service_spec("logs").operation("PutLogEvents") is not None
+    assert "logs model differs from Heron's routing metadata" in caplog.text
+    assert "json_version='1.1'" in caplog.text

@@ -9,10 +9,13 @@ arrives: the import and the three models cost an idle instance about 18 MiB.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 #: The botocore service names this layer knows how to serve.
 SUPPORTED_SERVICES = ("cloudwatch", "logs", "sns")
@@ -43,21 +46,20 @@ class ServiceSpec:
 
     def operation(self, name: str) -> Any | None:
         """botocore's OperationModel for ``name``, or None if the service has no such operation."""
-        from botocore.model import OperationNotFoundError  # type: ignore[import-untyped]
-
         if name not in self.model.operation_names:
             return None
-        try:
-            return self.model.operation_model(name)
-        except OperationNotFoundError:
-            return None
+        return self.model.operation_model(name)
 
     def query_code(self, code: str) -> str:
         """The Query-protocol code for a modelled exception name (itself when not modelled)."""
+        if not self.model_loaded:
+            # Only protocol errors (signature, size, method, protocol) come before a service's
+            # model is loaded, and none of them is modelled: no import and parse to find that out.
+            return code
         return _query_codes(self.name).get(code, code)
 
 
-#: Each service's routing metadata as its botocore model states it (see ``model_metadata``).
+#: Each service's routing metadata as its botocore model states it (see ``spec_from_model``).
 _SPECS = {
     "cloudwatch": ServiceSpec(
         name="cloudwatch",
@@ -99,9 +101,13 @@ def service_spec(name: str) -> ServiceSpec:
     return _SPECS[name]
 
 
-def model_metadata(name: str) -> ServiceSpec:
+def spec_from_model(name: str) -> ServiceSpec:
     """The spec as botocore's model for ``name`` states it: ``service_spec`` must equal this."""
-    meta = _service_model(name).metadata
+    return _spec_of(name, _service_model(name))
+
+
+def _spec_of(name: str, model: Any) -> ServiceSpec:
+    meta = model.metadata
     return ServiceSpec(
         name=name,
         signing_name=meta.get("signingName", meta["endpointPrefix"]),
@@ -126,13 +132,23 @@ def _service_model(name: str) -> Any:
         return model
     with _loading:
         if name not in _models:
+            import botocore  # type: ignore[import-untyped]
             from botocore.loaders import create_loader  # type: ignore[import-untyped]
-            from botocore.model import ServiceModel
+            from botocore.model import ServiceModel  # type: ignore[import-untyped]
 
             loader = create_loader()
-            _models[name] = ServiceModel(
-                loader.load_service_model(name, "service-2"), service_name=name
-            )
+            model = ServiceModel(loader.load_service_model(name, "service-2"), service_name=name)
+            stated = _spec_of(name, model)
+            if stated != _SPECS[name]:
+                # Another botocore in the pinned range may move a prefix or protocol: say so,
+                # since requests are routed by the kept copy.
+                log.warning(
+                    "botocore %s's %s model differs from Heron's routing metadata: %s",
+                    botocore.__version__,
+                    name,
+                    stated,
+                )
+            _models[name] = model
         return _models[name]
 
 

@@ -32,8 +32,11 @@ def test_a_given_client_is_used_and_left_open() -> None:
     given.close()
 
 
-def test_nothing_is_made_after_close() -> None:
+@pytest.mark.parametrize("used", [False, True])
+def test_no_request_goes_out_after_close(used: bool) -> None:
     outbound = OutboundHttp()
+    if used:
+        _ = outbound.client
     outbound.close()
     with pytest.raises(RuntimeError, match="closed"):
         _ = outbound.client

@@ -163,5 +163,11 @@ class ApiSubscriptions:
     def _confirm(self, sub: Subscription, now: float) -> Outcome:
         channel = Channel(SUB_PREFIX + sub.arn, sub.protocol,
                           url=Secret(sub.endpoint, "subscription"), confirm=False)  # fmt: skip
-        sender = WebhookSender(channel, self._client, self.config.public_url, sub_arn=sub.arn)
+        sender = WebhookSender(
+            channel,
+            self._client,
+            self.config.public_url,
+            sub_arn=sub.arn,
+            endpoints=self._endpoints,
+        )
         return sender.confirm(sub.token, sub.topic_arn, now)

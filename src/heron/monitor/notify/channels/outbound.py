@@ -27,7 +27,7 @@ class OutboundHttp:
     def client(self) -> httpx.Client:
         """The client, created now if this is the first request."""
         client = self._client
-        if client is not None:
+        if client is not None and not self._closed:
             return client
         with self._creating:
             if self._closed:

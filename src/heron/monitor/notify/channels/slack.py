@@ -121,7 +121,7 @@ class SlackSender:
         """POST the card; transport errors are retryable Outcomes (never raised)."""
         assert self._channel.url is not None
         body = payload(notice, message_links(self._links, notice, self._channel.name, now))
-        import httpx  # already loaded by OutboundHttp.client; bound here for the except
+        import httpx  # here, not at the top, so idle instances never load it
 
         try:
             response = self._http.client.post(

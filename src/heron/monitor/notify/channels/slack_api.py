@@ -79,7 +79,7 @@ class SlackApiSender:
             body["thread_ts"] = parent
             if notice.kind is Kind.RESOLUTION:
                 body["reply_broadcast"] = True  # the channel sees the all-clear too
-        import httpx  # already loaded by OutboundHttp.client; bound here for the except
+        import httpx  # here, not at the top, so idle instances never load it
 
         try:
             response = self._http.client.post(

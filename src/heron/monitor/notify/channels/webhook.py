@@ -164,7 +164,7 @@ class WebhookSender:
                 return Outcome(False, redact(f"{type(exc).__name__}: {exc}"))
             status, text, retry_after = reply.status, reply.text, reply.headers.get("retry-after")
         else:
-            import httpx  # already loaded by OutboundHttp.client; bound here for the except
+            import httpx  # here, not at the top, so idle instances never load it
 
             try:
                 response = self._http.client.post(
