@@ -134,12 +134,10 @@ class AwsApp:
             self._verify(scope, headers, body, route, None)
             raise wire.unknown_operation(route.protocol, route.operation, None)
         if method != "POST" and not (route.protocol == "query" and method == "GET"):
-            code = "MethodNotAllowed" if route.protocol != "query" else "InvalidAction"
             raise AwsError(
-                code,
+                "MethodNotAllowed" if route.protocol != "query" else "InvalidAction",
                 f"The HTTP method {method} is not allowed for this resource.",
                 status=405,
-                query_code=code,
             )
         if route.protocol not in _served_protocols(spec):
             raise wire.unknown_operation(route.protocol, route.operation, spec)
